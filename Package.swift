@@ -1,0 +1,98 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "pisync",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "pisync", targets: ["pisync"]),
+        .library(name: "PiSyncClient", targets: ["PiSyncClient"]),
+        .library(name: "PiSyncProtocol", targets: ["PiSyncProtocol"]),
+        .library(name: "PiSyncStore", targets: ["PiSyncStore"]),
+        .library(name: "PiSyncServer", targets: ["PiSyncServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // The wire contract: generated messages and the varint frame codec.
+        .target(
+            name: "PiSyncProtocol",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        // The domain: events, status, store, failure tracking, snapshots. No NIO.
+        .target(
+            name: "PiSyncStore",
+            dependencies: [
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        // The NIO server, request dispatch, alert subscriptions and configuration.
+        .target(
+            name: "PiSyncServer",
+            dependencies: [
+                "PiSyncProtocol",
+                "PiSyncStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The async client library used by the CLI and the tests.
+        .target(
+            name: "PiSyncClient",
+            dependencies: [
+                "PiSyncProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "pisync",
+            dependencies: [
+                "PiSyncClient",
+                "PiSyncServer",
+                "PiSyncStore",
+                "PiSyncProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "PiSyncProtocolTests",
+            dependencies: [
+                "PiSyncProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PiSyncStoreTests",
+            dependencies: ["PiSyncStore"]
+        ),
+        .testTarget(
+            name: "PiSyncServerTests",
+            dependencies: [
+                "PiSyncServer",
+                "PiSyncClient",
+                "PiSyncProtocol",
+                "PiSyncStore",
+                "pisync",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+    ]
+)
