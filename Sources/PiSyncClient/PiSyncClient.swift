@@ -1,0 +1,137 @@
+import NIOCore
+import NIOPosix
+import PiSyncProtocol
+import Synchronization
+
+/// An async client for a PiSync server over one TCP connection.
+///
+/// Calls may run concurrently: each request gets its own id and the responses are matched by
+/// id, so many requests are pipelined on the one connection.
+///
+/// ```swift
+/// let client = try await PiSyncClient.connect(host: "127.0.0.1", port: 7878)
+/// defer { client.close() }
+/// let page = try await client.history(deviceID: "pibook-001")
+/// ```
+public final class PiSyncClient: Sendable {
+    private let channel: any Channel
+    private let nextID = Atomic<UInt64>(0)
+
+    private init(channel: any Channel) {
+        self.channel = channel
+    }
+
+    /// Connects to the server at `host`:`port`.
+    public static func connect(
+        host: String, port: Int, connectTimeout: Duration = .seconds(10),
+        maxFrameSize: Int = FrameCodec.defaultMaxFrameSize,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> PiSyncClient {
+        let timeout = TimeAmount.milliseconds(Int64(clamping: connectTimeout.components.seconds * 1000)
+            + connectTimeout.components.attoseconds / 1_000_000_000_000_000)
+        let channel = try await ClientBootstrap(group: group)
+            .connectTimeout(timeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ByteToMessageHandler(FrameDecoder(maxFrameSize: maxFrameSize)),
+                        MessageToByteHandler(MessageFrameEncoder<Pisync_V1_Request>()),
+                        ClientHandler())
+                }
+            }
+            .connect(host: host, port: port)
+            .get()
+        return PiSyncClient(channel: channel)
+    }
+
+    /// Sends `request` (giving it a fresh id when its id is 0) and returns the server's response,
+    /// errors included. The typed calls below are built on it.
+    public func send(_ request: Pisync_V1_Request) async throws -> Pisync_V1_Response {
+        var request = request
+        if request.id == 0 { request.id = makeID() }
+        let promise = channel.eventLoop.makePromise(of: Pisync_V1_Response.self)
+        try await channel.writeAndFlush(ClientCommand.unary(request, promise))
+        return try await promise.futureResult.get()
+    }
+
+    /// Records events; with `deviceID` set, events may leave their device id empty.
+    public func recordSync(deviceID: String = "", events: [Pisync_V1_SyncEvent]) async throws -> Pisync_V1_RecordSyncResponse {
+        let response = try await call(.recordSync(.with { $0.deviceID = deviceID; $0.events = events }))
+        guard case .recordSync(let result) = response.result else { throw unexpected(response) }
+        return result
+    }
+
+    /// One page of a device's history, newest first; 0 means the default page (1) or limit (10).
+    public func history(deviceID: String, page: UInt32 = 0, limit: UInt32 = 0) async throws -> Pisync_V1_GetHistoryResponse {
+        let response = try await call(.getHistory(.with { $0.deviceID = deviceID; $0.page = page; $0.limit = limit }))
+        guard case .getHistory(let result) = response.result else { throw unexpected(response) }
+        return result
+    }
+
+    /// Devices with more than `threshold` failed syncs (0 means the default, 3).
+    public func failures(threshold: UInt32 = 0, page: UInt32 = 0, limit: UInt32 = 0) async throws -> Pisync_V1_ListFailuresResponse {
+        let response = try await call(
+            .listFailures(.with { $0.threshold = threshold; $0.page = page; $0.limit = limit }))
+        guard case .listFailures(let result) = response.result else { throw unexpected(response) }
+        return result
+    }
+
+    /// The server's version and uptime.
+    public func ping() async throws -> Pisync_V1_PingResponse {
+        let response = try await call(.ping(.init()))
+        guard case .ping(let result) = response.result else { throw unexpected(response) }
+        return result
+    }
+
+    /// Opens a FailureAlerts stream; returns once the server has confirmed it.
+    public func subscribeFailureAlerts() async throws -> FailureAlertStream {
+        let request = Pisync_V1_Request.with { $0.id = makeID(); $0.subscribeFailureAlerts = .init() }
+        let confirmed = channel.eventLoop.makePromise(of: Pisync_V1_Response.self)
+        let (alerts, continuation) = AsyncThrowingStream<Pisync_V1_FailureAlert, any Error>.makeStream()
+        try await channel.writeAndFlush(ClientCommand.subscribe(request, confirmed: confirmed, alerts: continuation))
+        let response = try await confirmed.futureResult.get()
+        guard case .subscribeFailureAlerts(let confirmation) = response.result else { throw unexpected(response) }
+        return FailureAlertStream(id: request.id, confirmation: confirmation, alerts: alerts)
+    }
+
+    /// Ends the subscription whose subscribe request had id `subscriptionID`; its stream finishes.
+    public func cancel(subscriptionID: UInt64) async throws {
+        let response = try await call(.cancel(.with { $0.subscriptionID = subscriptionID }))
+        guard case .cancel = response.result else { throw unexpected(response) }
+    }
+
+    /// Closes the connection; pending calls fail with ``PiSyncClientError/connectionClosed``.
+    public func close() {
+        channel.close(promise: nil)
+    }
+
+    private func call(_ call: Pisync_V1_Request.OneOf_Call) async throws -> Pisync_V1_Response {
+        try await send(.with { $0.call = call })
+    }
+
+    private func makeID() -> UInt64 {
+        nextID.add(1, ordering: .relaxed).newValue
+    }
+
+    private func unexpected(_ response: Pisync_V1_Response) -> any Error {
+        if case .error(let error) = response.result { return PiSyncError(error) }
+        return PiSyncClientError.unexpectedResponse("\(response.result.map { "\($0)" } ?? "no result")")
+    }
+}
+
+/// A live FailureAlerts subscription: iterate it for alerts. It finishes when cancelled and
+/// throws ``PiSyncError`` when the server ends it (slow subscriber, shutdown).
+public struct FailureAlertStream: AsyncSequence, Sendable {
+    public typealias Element = Pisync_V1_FailureAlert
+
+    /// The subscribe request's id; pass it to ``PiSyncClient/cancel(subscriptionID:)``.
+    public let id: UInt64
+    /// The server's confirmation, with its buffer size and alert threshold.
+    public let confirmation: Pisync_V1_SubscribeFailureAlertsResponse
+    let alerts: AsyncThrowingStream<Pisync_V1_FailureAlert, any Error>
+
+    public func makeAsyncIterator() -> AsyncThrowingStream<Pisync_V1_FailureAlert, any Error>.AsyncIterator {
+        alerts.makeAsyncIterator()
+    }
+}

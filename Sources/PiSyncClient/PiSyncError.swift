@@ -1,0 +1,46 @@
+import PiSyncProtocol
+
+/// An error the server answered with: a gRPC-numbered code, a message, and the offending field.
+public struct PiSyncError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The wire code (see ``StatusCode``).
+    public var code: UInt32
+    /// The server's explanation.
+    public var message: String
+    /// The offending request field, or empty.
+    public var field: String
+
+    /// Creates an error from its parts.
+    public init(code: UInt32, message: String, field: String = "") {
+        self.code = code
+        self.message = message
+        self.field = field
+    }
+
+    /// Creates an error from a wire `Error`.
+    public init(_ error: Pisync_V1_Error) {
+        self.init(code: error.code, message: error.message, field: error.field)
+    }
+
+    /// The code as a ``StatusCode``, when it is one.
+    public var status: StatusCode? { StatusCode(rawValue: code) }
+
+    public var description: String {
+        let name = StatusCode.name(of: code)
+        return field.isEmpty ? "\(name) (\(code)): \(message)" : "\(name) (\(code)) [\(field)]: \(message)"
+    }
+}
+
+/// A failure of the client's connection rather than an answer from the server.
+public enum PiSyncClientError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The connection closed before the answer arrived.
+    case connectionClosed
+    /// The server answered with a result of the wrong kind.
+    case unexpectedResponse(String)
+
+    public var description: String {
+        switch self {
+        case .connectionClosed: "connection closed before the server answered"
+        case .unexpectedResponse(let what): "unexpected response from server: \(what)"
+        }
+    }
+}

@@ -1,0 +1,13 @@
+extension Pisync_V1_Response {
+    /// A response that carries an error for request `id`.
+    public static func failure(id: UInt64, _ code: StatusCode, _ message: String, field: String = "") -> Self {
+        .with {
+            $0.id = id
+            $0.error = .with {
+                $0.code = code.rawValue
+                $0.message = message
+                $0.field = field
+            }
+        }
+    }
+}

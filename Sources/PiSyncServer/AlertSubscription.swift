@@ -1,0 +1,95 @@
+import NIOCore
+import PiSyncProtocol
+import PiSyncStore
+import Synchronization
+
+/// One client's FailureAlerts stream: a bounded buffer of alerts not yet handed to its channel.
+///
+/// Alerts are handed to the channel on its event loop while the channel is writable. A
+/// subscriber that stops reading makes its channel unwritable; alerts then wait here, and when
+/// more than `capacity` wait, the subscription ends with RESOURCE_EXHAUSTED.
+final class AlertSubscription: Sendable {
+    /// The subscribe request's id; every alert carries it.
+    let id: UInt64
+    let capacity: Int
+    private let channel: any Channel
+    private let bus: AlertBus
+    private let state = Mutex(State())
+
+    private struct State {
+        var pending = CircularBuffer<FailureAlert>()
+        var drainScheduled = false
+        var ended = false
+    }
+
+    init(id: UInt64, capacity: Int, channel: any Channel, bus: AlertBus) {
+        self.id = id
+        self.capacity = capacity
+        self.channel = channel
+        self.bus = bus
+    }
+
+    /// Whether the stream has ended (cancelled, overflowed or shut down).
+    var isEnded: Bool { state.withLock { $0.ended } }
+
+    /// Buffers `alert` for delivery; called from any thread.
+    func offer(_ alert: FailureAlert) {
+        enum Action { case none, drain, overflow }
+        let action = state.withLock { state -> Action in
+            guard !state.ended else { return .none }
+            guard state.pending.count < capacity else {
+                state.ended = true
+                state.pending.removeAll()
+                return .overflow
+            }
+            state.pending.append(alert)
+            guard !state.drainScheduled else { return .none }
+            state.drainScheduled = true
+            return .drain
+        }
+        switch action {
+        case .none:
+            break
+        case .drain:
+            channel.eventLoop.execute { self.drain() }
+        case .overflow:
+            bus.remove(self)
+            let message = "subscriber too slow: more than \(capacity) alerts waiting; subscription ended"
+            channel.eventLoop.execute { self.send(.failure(id: self.id, .resourceExhausted, message)) }
+        }
+    }
+
+    /// Hands waiting alerts to the channel while it accepts them; runs on the event loop, and
+    /// again when the channel becomes writable.
+    func drain() {
+        var wrote = false
+        while channel.isWritable {
+            let next = state.withLock { state -> FailureAlert? in
+                guard !state.ended, !state.pending.isEmpty else {
+                    state.drainScheduled = false
+                    return nil
+                }
+                return state.pending.removeFirst()
+            }
+            guard let alert = next else { break }
+            channel.write(Pisync_V1_Response.with { $0.id = id; $0.failureAlert = .init(alert) }, promise: nil)
+            wrote = true
+        }
+        if wrote { channel.flush() }
+    }
+
+    /// Ends the stream with a final error on its id, unless it has ended already. Event loop only.
+    func end(_ code: StatusCode, _ message: String) {
+        let wasLive = state.withLock { state in
+            defer { state.ended = true; state.pending.removeAll() }
+            return !state.ended
+        }
+        guard wasLive else { return }
+        bus.remove(self)
+        send(.failure(id: id, code, message))
+    }
+
+    private func send(_ response: Pisync_V1_Response) {
+        channel.writeAndFlush(response, promise: nil)
+    }
+}

@@ -1,0 +1,171 @@
+import Logging
+import NIOCore
+import PiSyncProtocol
+import PiSyncStore
+
+/// Serves one connection: reads request frames, answers them in order, and runs the
+/// connection's alert subscriptions.
+///
+/// Dispatch happens right here on the channel's event loop rather than in a Swift task: the
+/// store is synchronous (a lock per shard), so a request needs no suspension, and staying on
+/// the loop saves the two thread hops per request that an `NIOAsyncChannel` loop would cost
+/// (shared/STYLE.md, "The hot path"). Responses to a burst of pipelined requests are flushed
+/// once, at the end of the read.
+final class ConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = Pisync_V1_Response
+
+    private let dispatcher: RequestDispatcher
+    private let bus: AlertBus
+    private let subscriberBufferSize: Int
+    private let alertThreshold: Int
+    private let logger: Logger
+    private var subscriptions: [UInt64: AlertSubscription] = [:]
+    private var closing = false
+
+    init(dispatcher: RequestDispatcher, bus: AlertBus, subscriberBufferSize: Int, alertThreshold: Int, logger: Logger) {
+        self.dispatcher = dispatcher
+        self.bus = bus
+        self.subscriberBufferSize = subscriberBufferSize
+        self.alertThreshold = alertThreshold
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        let request: Pisync_V1_Request
+        do {
+            request = try Pisync_V1_Request(serializedBytes: frame.readableBytesSpan)
+        } catch {
+            logger.debug("undecodable frame", metadata: ["error": "\(error)"])
+            write(.failure(id: 0, .invalidArgument, "frame is not a valid pisync.v1.Request: \(error)"), context)
+            return
+        }
+        guard !closing else {
+            write(.failure(id: request.id, .unavailable, "server is shutting down"), context)
+            return
+        }
+        handle(request, context)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+    }
+
+    private func handle(_ request: Pisync_V1_Request, _ context: ChannelHandlerContext) {
+        let id = request.id
+        switch request.call {
+        case .recordSync(let call):
+            write(dispatcher.recordSync(id: id, call), context)
+        case .getHistory(let call):
+            write(dispatcher.getHistory(id: id, call), context)
+        case .listFailures(let call):
+            write(dispatcher.listFailures(id: id, call), context)
+        case .ping:
+            write(dispatcher.ping(id: id), context)
+        case .subscribeFailureAlerts:
+            subscribe(id: id, context)
+        case .cancel(let call):
+            cancel(id: id, subscriptionID: call.subscriptionID, context)
+        case nil where !request.unknownFields.data.isEmpty:
+            write(.failure(id: id, .unimplemented, "this server does not implement the request's call"), context)
+        case nil:
+            write(.failure(id: id, .invalidArgument, "request names no call", field: "call"), context)
+        }
+    }
+
+    private func subscribe(id: UInt64, _ context: ChannelHandlerContext) {
+        subscriptions = subscriptions.filter { !$0.value.isEnded }
+        guard subscriptions[id] == nil else {
+            write(.failure(id: id, .invalidArgument, "a subscription with id \(id) is already open", field: "id"), context)
+            return
+        }
+        // The confirmation enters the pipeline before the subscription can deliver anything.
+        write(
+            .with {
+                $0.id = id
+                $0.subscribeFailureAlerts = .with {
+                    $0.bufferSize = UInt32(clamping: subscriberBufferSize)
+                    $0.alertThreshold = UInt32(clamping: alertThreshold)
+                }
+            }, context)
+        let subscription = AlertSubscription(id: id, capacity: subscriberBufferSize, channel: context.channel, bus: bus)
+        subscriptions[id] = subscription
+        bus.add(subscription)
+        logger.debug("subscribed", metadata: ["subscription": "\(id)"])
+    }
+
+    private func cancel(id: UInt64, subscriptionID: UInt64, _ context: ChannelHandlerContext) {
+        guard let subscription = subscriptions.removeValue(forKey: subscriptionID), !subscription.isEnded else {
+            write(
+                .failure(id: id, .notFound, "no open subscription with id \(subscriptionID)", field: "subscription_id"),
+                context)
+            return
+        }
+        subscription.end(.cancelled, "subscription cancelled by client")
+        write(.with { $0.id = id; $0.cancel = .with { $0.subscriptionID = subscriptionID } }, context)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            for subscription in subscriptions.values { subscription.drain() }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case is IdleStateHandler.IdleStateEvent:
+            if subscriptions.values.contains(where: { !$0.isEnded }) { return }  // a subscriber is never idle
+            logger.debug("closing idle connection")
+            close(context, notice: .failure(id: 0, .unavailable, "connection idle too long; closing"))
+        case is ServerShutdownEvent:
+            closing = true
+            for subscription in subscriptions.values {
+                subscription.end(.unavailable, "server is shutting down")
+            }
+            subscriptions = [:]
+            close(context, notice: .failure(id: 0, .unavailable, "server is shutting down"))
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        switch error {
+        case let frameError as FrameError:
+            logger.info("closing connection: \(frameError)")
+            let code: StatusCode = if case .frameTooLarge = frameError { .resourceExhausted } else { .invalidArgument }
+            close(context, notice: .failure(id: 0, code, frameError.description))
+        case is ByteToMessageDecoderError:
+            context.close(promise: nil)  // EOF in the middle of a frame
+        default:
+            logger.debug("connection error: \(error)")
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        for subscription in subscriptions.values {
+            bus.remove(subscription)
+        }
+        subscriptions = [:]
+        context.fireChannelInactive()
+    }
+
+    private func write(_ response: Pisync_V1_Response, _ context: ChannelHandlerContext) {
+        context.write(wrapOutboundOut(response), promise: nil)
+    }
+
+    /// Sends a last connection-level message (id 0), then closes once it is written.
+    private func close(_ context: ChannelHandlerContext, notice: Pisync_V1_Response) {
+        closing = true
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(notice), promise: written)
+        let channel = context.channel
+        written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+    }
+}
+
+/// Tells a connection that the server is shutting down gracefully.
+struct ServerShutdownEvent: Sendable {}

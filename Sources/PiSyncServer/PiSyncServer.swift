@@ -1,0 +1,149 @@
+import Logging
+import NIOCore
+import NIOPosix
+import PiSyncProtocol
+import PiSyncStore
+import ServiceLifecycle
+import Synchronization
+
+/// The PiSync TCP server, run as a `Service`: it listens, serves each connection, and on
+/// graceful shutdown stops accepting, ends subscriptions with UNAVAILABLE and lets every
+/// connection drain before `run()` returns.
+public final class PiSyncServer: Service, Sendable {
+    private enum State {
+        case idle
+        case running(listener: any Channel)
+        case shuttingDown
+        case stopped
+    }
+
+    private let configuration: ServerConfiguration
+    private let dispatcher: RequestDispatcher
+    private let bus: AlertBus
+    private let logger: Logger
+    private let group: any EventLoopGroup
+    private let state = Mutex(State.idle)
+    private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let listening: EventLoopPromise<SocketAddress>
+    private let nextConnectionID = Atomic<UInt64>(0)
+
+    /// Creates a server for `store`, publishing alerts through `bus`.
+    public init(
+        configuration: ServerConfiguration, store: SyncStore, bus: AlertBus, logger: Logger,
+        clock: ServerClock = ServerClock(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.configuration = configuration
+        self.dispatcher = RequestDispatcher(store: store, maxBatchSize: configuration.maxBatchSize, clock: clock)
+        self.bus = bus
+        self.logger = logger
+        self.group = group
+        self.listening = group.next().makePromise(of: SocketAddress.self)
+    }
+
+    /// The address the server listens on, once it does (useful with port 0).
+    public var localAddress: SocketAddress {
+        get async throws { try await listening.futureResult.get() }
+    }
+
+    /// Connections open right now.
+    public var connectionCount: Int { connections.withLock { $0.count } }
+
+    public func run() async throws {
+        let listener: NIOAsyncChannel<any Channel, Never>
+        do {
+            listener = try await bind()
+        } catch {
+            listening.fail(error)
+            throw error
+        }
+        let address = listener.channel.localAddress
+        state.withLock { $0 = .running(listener: listener.channel) }
+        if let address { listening.succeed(address) }
+        logger.info("listening", metadata: ["address": "\(address.map { "\($0)" } ?? "?")"])
+
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { tasks in
+                try await listener.executeThenClose { accepted in
+                    for try await channel in accepted {
+                        tasks.addTask { await self.serve(channel) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            self.beginShutdown()
+        }
+        state.withLock { $0 = .stopped }
+        logger.info("server stopped")
+    }
+
+    private func bind() async throws -> NIOAsyncChannel<any Channel, Never> {
+        try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try self.configure(channel)
+                    return channel
+                }
+            }
+    }
+
+    /// Sets up a new connection's pipeline, or turns it away when the server is full or closing.
+    private func configure(_ channel: any Channel) throws {
+        let admitted = connections.withLock { connections in
+            guard connections.count < configuration.maxConnections, case .running = state.withLock({ $0 }) else {
+                return false
+            }
+            connections[ObjectIdentifier(channel)] = channel
+            return true
+        }
+        guard admitted else {
+            try channel.pipeline.syncOperations.addHandler(ConnectionRejecter(limit: configuration.maxConnections))
+            return
+        }
+        channel.closeFuture.whenComplete { _ in
+            _ = self.connections.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+        }
+        var connectionLogger = logger
+        connectionLogger[metadataKey: "connection"] = "\(nextConnectionID.add(1, ordering: .relaxed).newValue)"
+        connectionLogger[metadataKey: "peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
+        let idle = TimeAmount.nanoseconds(Int64(clamping: configuration.idleTimeout.components.seconds) * 1_000_000_000)
+        try channel.pipeline.syncOperations.addHandlers(
+            IdleStateHandler(allTimeout: idle),
+            ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize)),
+            MessageToByteHandler(MessageFrameEncoder<Pisync_V1_Response>()),
+            ConnectionHandler(
+                dispatcher: dispatcher, bus: bus, subscriberBufferSize: configuration.subscriberBufferSize,
+                alertThreshold: configuration.alertThreshold, logger: connectionLogger))
+    }
+
+    /// One task per connection: it lives as long as the connection and never throws.
+    private func serve(_ channel: any Channel) async {
+        try? await channel.closeFuture.get()
+    }
+
+    private func beginShutdown() {
+        let listener: (any Channel)? = state.withLock { state in
+            guard case .running(let listener) = state else { return nil }
+            state = .shuttingDown
+            return listener
+        }
+        guard let listener else { return }
+        logger.info("shutting down: no new connections; draining \(connectionCount)")
+        listener.close(promise: nil)
+        let open = connections.withLock { Array($0.values) }
+        for channel in open {
+            channel.pipeline.fireUserInboundEventTriggered(ServerShutdownEvent())
+        }
+        let grace = TimeAmount.milliseconds(
+            Int64(clamping: configuration.shutdownGracePeriod.components.seconds * 1000))
+        group.next().scheduleTask(in: grace) {
+            for channel in self.connections.withLock({ Array($0.values) }) {
+                channel.close(promise: nil)
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import PiSyncProtocol
+import PiSyncStore
+
+extension Pisync_V1_SyncEvent {
+    /// The wire form of a stored event, with its derived status.
+    init(_ event: SyncEvent) {
+        self.init()
+        deviceID = event.deviceID
+        timestamp = event.timestamp
+        totalFilesSynced = event.filesSynced
+        totalErrors = event.errors
+        internetSpeed = event.internetSpeed
+        syncStatus = Pisync_V1_SyncStatus(event.status)
+    }
+}
+
+extension Pisync_V1_SyncStatus {
+    init(_ status: SyncStatus) {
+        switch status {
+        case .success: self = .success
+        case .partial: self = .partial
+        case .failed: self = .failed
+        }
+    }
+}
+
+extension Pisync_V1_DeviceFailures {
+    init(_ summary: DeviceFailureSummary) {
+        self.init()
+        deviceID = summary.deviceID
+        failedSyncs = UInt64(summary.failedSyncs)
+        totalSyncs = UInt64(summary.totalSyncs)
+        consecutiveFailures = UInt32(clamping: summary.consecutiveFailures)
+        lastFailureTimestamp = summary.lastFailureTimestamp
+        lastSuccessTimestamp = summary.lastSuccessTimestamp ?? 0
+    }
+}
+
+extension Pisync_V1_FailureAlert {
+    init(_ alert: FailureAlert) {
+        self.init()
+        sequence = alert.sequence
+        deviceID = alert.deviceID
+        consecutiveFailures = UInt32(clamping: alert.consecutiveFailures)
+        firstFailureTimestamp = alert.firstFailureTimestamp
+        lastFailureTimestamp = alert.lastFailureTimestamp
+    }
+}

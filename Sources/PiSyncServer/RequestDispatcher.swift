@@ -1,0 +1,139 @@
+import PiSyncProtocol
+import PiSyncStore
+
+/// Answers the unary calls (RecordSync, GetHistory, ListFailures, Ping) from the store.
+///
+/// Everything here is synchronous and lock-based, so it runs on the connection's event loop
+/// with no thread hop (see ``ConnectionHandler``).
+struct RequestDispatcher: Sendable {
+    let store: SyncStore
+    let maxBatchSize: Int
+    let clock: ServerClock
+
+    func recordSync(id: UInt64, _ request: Pisync_V1_RecordSyncRequest) -> Pisync_V1_Response {
+        if request.events.isEmpty {
+            return .failure(id: id, .invalidArgument, "events is empty: send at least one event", field: "events")
+        }
+        if request.events.count > maxBatchSize {
+            return .failure(
+                id: id, .invalidArgument,
+                "\(request.events.count) events exceed the limit of \(maxBatchSize) per RecordSync", field: "events")
+        }
+        if !request.deviceID.isEmpty, let violation = EventValidator.deviceIDViolation(request.deviceID) {
+            return .failure(id: id, .invalidArgument, violation.message, field: violation.field)
+        }
+        let (events, positions, mismatched) = resolveDevices(request)
+        let outcome = store.record(events, now: clock.nowMillis())
+        let rejected = (mismatched + outcome.rejected.map { .init(index: positions[$0.index], violation: $0.violation) })
+            .sorted { $0.index < $1.index }
+        if rejected.count == request.events.count, let first = rejected.first {
+            let message = request.events.count == 1
+                ? "event 0: \(first.violation.message)"
+                : "all \(request.events.count) events rejected; event \(first.index): \(first.violation.message)"
+            return .failure(id: id, .invalidArgument, message, field: first.violation.field)
+        }
+        return .with {
+            $0.id = id
+            $0.recordSync = .with {
+                $0.accepted = UInt32(outcome.accepted)
+                $0.duplicates = UInt32(outcome.duplicates)
+                $0.rejected = rejected.map { rejection in
+                    .with {
+                        $0.index = UInt32(rejection.index)
+                        $0.code = StatusCode(rejection.violation.kind).rawValue
+                        $0.field = rejection.violation.field
+                        $0.message = rejection.violation.message
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gives each event its device (the request's when it names one) and sets aside events that
+    /// contradict the request's device. `positions[i]` is the request index of `events[i]`.
+    private func resolveDevices(
+        _ request: Pisync_V1_RecordSyncRequest
+    ) -> (events: [SyncEvent], positions: [Int], mismatched: [RecordOutcome.Rejection]) {
+        var events: [SyncEvent] = []
+        var positions: [Int] = []
+        var mismatched: [RecordOutcome.Rejection] = []
+        events.reserveCapacity(request.events.count)
+        positions.reserveCapacity(request.events.count)
+        for (index, event) in request.events.enumerated() {
+            var deviceID = event.deviceID
+            if !request.deviceID.isEmpty {
+                if !deviceID.isEmpty && deviceID != request.deviceID {
+                    let message = "event names device '\(deviceID)' but the request is for '\(request.deviceID)'"
+                    mismatched.append(.init(index: index, violation: FieldViolation(field: "device_id", message: message)))
+                    continue
+                }
+                deviceID = request.deviceID
+            }
+            events.append(
+                SyncEvent(
+                    deviceID: deviceID, timestamp: event.timestamp, filesSynced: event.totalFilesSynced,
+                    errors: event.totalErrors, internetSpeed: event.internetSpeed))
+            positions.append(index)
+        }
+        return (events, positions, mismatched)
+    }
+
+    func getHistory(id: UInt64, _ request: Pisync_V1_GetHistoryRequest) -> Pisync_V1_Response {
+        do throws(FieldViolation) {
+            if let violation = EventValidator.deviceIDViolation(request.deviceID) { throw violation }
+            let page = try PageRequest(page: request.page, limit: request.limit)
+            let history = try store.history(of: request.deviceID, page: page)
+            return .with {
+                $0.id = id
+                $0.getHistory = .with {
+                    $0.events = history.events.map(Pisync_V1_SyncEvent.init)
+                    $0.total = UInt64(history.total)
+                    $0.page = UInt32(page.page)
+                    $0.limit = UInt32(page.limit)
+                }
+            }
+        } catch {
+            return .failure(id: id, StatusCode(error.kind), error.message, field: error.field)
+        }
+    }
+
+    func listFailures(id: UInt64, _ request: Pisync_V1_ListFailuresRequest) -> Pisync_V1_Response {
+        let page: PageRequest
+        do {
+            page = try PageRequest(page: request.page, limit: request.limit)
+        } catch {
+            return .failure(id: id, .invalidArgument, error.message, field: error.field)
+        }
+        let threshold = request.threshold == 0 ? SyncStore.defaultFailureThreshold : Int(request.threshold)
+        let failures = store.failures(above: threshold, page: page)
+        return .with {
+            $0.id = id
+            $0.listFailures = .with {
+                $0.devices = failures.devices.map(Pisync_V1_DeviceFailures.init)
+                $0.total = UInt64(failures.total)
+                $0.page = UInt32(page.page)
+                $0.limit = UInt32(page.limit)
+                $0.threshold = UInt32(threshold)
+            }
+        }
+    }
+
+    func ping(id: UInt64) -> Pisync_V1_Response {
+        .with {
+            $0.id = id
+            $0.ping = .with {
+                $0.version = ServerInfo.version
+                $0.uptimeMs = UInt64(max(0, clock.uptimeMillis()))
+            }
+        }
+    }
+}
+
+extension StatusCode {
+    init(_ kind: FieldViolation.Kind) {
+        switch kind {
+        case .invalidArgument: self = .invalidArgument
+        case .notFound: self = .notFound
+        }
+    }
+}

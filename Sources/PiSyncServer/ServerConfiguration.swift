@@ -1,0 +1,53 @@
+import PiSyncStore
+
+/// Everything `pisync serve` can be told, with the documented defaults.
+public struct ServerConfiguration: Sendable, CustomStringConvertible {
+    /// Interface to listen on.
+    public var host: String = "127.0.0.1"
+    /// TCP port; 0 picks a free one.
+    public var port: Int = 7878
+    /// Where snapshots are kept.
+    public var dataDirectory: String = "./pisync-data"
+    /// Largest frame body, in bytes; a larger declared length closes the connection.
+    public var maxFrameSize: Int = 1 << 20
+    /// Most events in one RecordSync.
+    public var maxBatchSize: Int = 1000
+    /// A connection with no traffic and no open subscription is closed after this long.
+    public var idleTimeout: Duration = .seconds(300)
+    /// Connections served at once; further ones get RESOURCE_EXHAUSTED and are closed.
+    public var maxConnections: Int = 1024
+    /// Alerts buffered per subscriber before its subscription is ended.
+    public var subscriberBufferSize: Int = 1024
+    /// Consecutive failures that raise an alert.
+    public var alertThreshold: Int = 3
+    /// Time between periodic snapshots.
+    public var snapshotInterval: Duration = .seconds(30)
+    /// Earliest accepted event timestamp, Unix ms (default 2000-01-01).
+    public var minTimestamp: Int64 = EventValidator.year2000
+    /// How far in the future an event timestamp may be, in ms (default 5 minutes).
+    public var maxFutureSkewMillis: Int64 = 5 * 60 * 1000
+    /// How long shutdown waits for connections to drain before closing them.
+    public var shutdownGracePeriod: Duration = .seconds(5)
+
+    /// Creates the default configuration.
+    public init() {}
+
+    /// The store settings these imply.
+    public var storeConfiguration: StoreConfiguration {
+        StoreConfiguration(
+            alertThreshold: alertThreshold,
+            validator: EventValidator(minTimestamp: minTimestamp, maxFutureSkewMillis: maxFutureSkewMillis))
+    }
+
+    public var description: String {
+        "max_frame_size=\(maxFrameSize) max_batch_size=\(maxBatchSize) idle_timeout=\(idleTimeout.seconds)s "
+            + "max_connections=\(maxConnections) subscriber_buffer=\(subscriberBufferSize) "
+            + "alert_threshold=\(alertThreshold) snapshot_interval=\(snapshotInterval.seconds)s "
+            + "min_timestamp=\(minTimestamp) max_future_skew_ms=\(maxFutureSkewMillis)"
+    }
+}
+
+extension Duration {
+    /// Whole seconds, for logs.
+    var seconds: Int64 { components.seconds }
+}

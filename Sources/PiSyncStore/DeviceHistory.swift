@@ -1,0 +1,103 @@
+/// One device's stored syncs, ascending by timestamp, with the counters derived from them.
+///
+/// Every counter is maintained on insert so that reads never scan the history.
+struct DeviceHistory: Sendable {
+    /// The device's syncs, ascending by timestamp; timestamps are unique.
+    private(set) var events: [StoredSync] = []
+    /// Events whose status is `.failed`.
+    private(set) var failedCount = 0
+    /// Newest failed sync, if any.
+    private(set) var lastFailure: Int64?
+    /// Newest successful sync, if any.
+    private(set) var lastSuccess: Int64?
+    /// Length of the trailing run of failed events.
+    private(set) var streak = 0
+    /// Whether the current streak has already raised its alert.
+    var streakAlerted = false
+
+    /// What one insert did to the device.
+    enum InsertOutcome: Equatable {
+        /// An event with the same timestamp is stored; nothing changed (first write wins).
+        case duplicate
+        /// The event was stored.
+        case stored
+    }
+
+    /// Stores `event` in timestamp order unless its timestamp is taken.
+    mutating func insert(_ event: StoredSync) -> InsertOutcome {
+        let position = insertionIndex(for: event.timestamp)
+        if position < events.count, events[position].timestamp == event.timestamp {
+            return .duplicate
+        }
+        let oldStreak = streak
+        events.insert(event, at: position)
+        let status = event.status
+        switch status {
+        case .failed:
+            failedCount += 1
+            lastFailure = max(lastFailure ?? event.timestamp, event.timestamp)
+        case .success:
+            lastSuccess = max(lastSuccess ?? event.timestamp, event.timestamp)
+        case .partial:
+            break
+        }
+        updateStreak(insertedAt: position, status: status)
+        if streak < oldStreak {
+            // A success or partial landed in or after the run: that streak has ended.
+            streakAlerted = false
+        }
+        return .stored
+    }
+
+    /// Timestamp of the first event of the current streak (`nil` when there is none).
+    var streakStart: Int64? {
+        streak == 0 ? nil : events[events.count - streak].timestamp
+    }
+
+    /// The events of a newest-first page, in ascending order (reverse them to present).
+    func newestFirst(_ page: PageRequest) -> ArraySlice<StoredSync> {
+        guard page.offset < events.count else { return [] }
+        let upper = events.count - page.offset
+        return events[max(0, upper - page.limit)..<upper]
+    }
+
+    /// Marks the current streak alerted and describes it, when it has just become due.
+    mutating func takeDueAlert(threshold: Int, deviceID: String) -> FailureAlert? {
+        guard streak >= threshold, !streakAlerted, let first = streakStart, let last = events.last else {
+            return nil
+        }
+        streakAlerted = true
+        return FailureAlert(
+            sequence: 0, deviceID: deviceID, consecutiveFailures: streak, firstFailureTimestamp: first,
+            lastFailureTimestamp: last.timestamp)
+    }
+
+    private mutating func updateStreak(insertedAt position: Int, status: SyncStatus) {
+        let last = events.count - 1
+        if position == last {
+            streak = status == .failed ? streak + 1 : 0
+        } else if position >= last - streak {
+            // Inserted inside the trailing run (out of order): count it again.
+            streak = events.reversed().prefix { $0.status == .failed }.count
+        }
+        // Inserted before the run: the newest events, and so the streak, are unchanged.
+    }
+
+    /// Index of the first event whose timestamp is not less than `timestamp`.
+    private func insertionIndex(for timestamp: Int64) -> Int {
+        if let newest = events.last, newest.timestamp < timestamp {
+            return events.count  // the common case: a device reports in order
+        }
+        var low = 0
+        var high = events.count
+        while low < high {
+            let middle = (low + high) / 2
+            if events[middle].timestamp < timestamp {
+                low = middle + 1
+            } else {
+                high = middle
+            }
+        }
+        return low
+    }
+}

@@ -1,0 +1,16 @@
+/// Settings of a ``SyncStore``.
+public struct StoreConfiguration: Sendable {
+    /// Consecutive failed syncs of one device that raise a ``FailureAlert``.
+    public var alertThreshold: Int
+    /// The field rules for incoming events.
+    public var validator: EventValidator
+    /// Independent locks the devices are spread over.
+    public var shardCount: Int
+
+    /// Creates a configuration; by default an alert fires on the 3rd failure in a row.
+    public init(alertThreshold: Int = 3, validator: EventValidator = EventValidator(), shardCount: Int = 64) {
+        self.alertThreshold = max(1, alertThreshold)
+        self.validator = validator
+        self.shardCount = max(1, shardCount)
+    }
+}

@@ -1,0 +1,187 @@
+import Synchronization
+
+/// PiSync's in-memory store: every device's history, its counters, the failure index and the
+/// streak state.
+///
+/// Devices are spread over shards, each behind its own lock, so connections recording for
+/// different devices rarely contend; a call never suspends. The failure index has one lock of
+/// its own and is only taken (after a shard lock, never before) when a failure is stored.
+public final class SyncStore: Sendable {
+    /// The default ListFailures threshold: "more than 3 failed syncs".
+    public static let defaultFailureThreshold = 3
+
+    /// The store's settings.
+    public let configuration: StoreConfiguration
+    private let shards: [Shard]
+    private let failureIndex = Mutex(FailureIndex())
+    private let lastAlertSequence: Mutex<UInt64>
+    private let onAlert: @Sendable (FailureAlert) -> Void
+    private let changes = Atomic<UInt64>(0)
+
+    /// Creates an empty store. `onAlert` receives each alert, in sequence order, as it is raised.
+    public init(
+        configuration: StoreConfiguration = StoreConfiguration(),
+        lastAlertSequence: UInt64 = 0,
+        onAlert: @escaping @Sendable (FailureAlert) -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.shards = (0..<configuration.shardCount).map { _ in Shard() }
+        self.lastAlertSequence = Mutex(lastAlertSequence)
+        self.onAlert = onAlert
+    }
+
+    /// Validates and stores a batch. Each event is judged on its own; rejections carry the
+    /// event's index in `events`. `now` is the server clock in Unix milliseconds.
+    public func record(_ events: [SyncEvent], now: Int64) -> RecordOutcome {
+        var outcome = RecordOutcome()
+        var byShard: [Int: [SyncEvent]] = [:]
+        for (index, event) in events.enumerated() {
+            if let violation = configuration.validator.violation(in: event, now: now) {
+                outcome.rejected.append(.init(index: index, violation: violation))
+            } else {
+                byShard[shardIndex(of: event.deviceID), default: []].append(event)
+            }
+        }
+        var raised: [FailureAlert] = []
+        for (shard, batch) in byShard {
+            let applied = apply(batch, to: shards[shard])
+            outcome.accepted += applied.accepted
+            outcome.duplicates += applied.duplicates
+            raised += applied.alerts
+        }
+        if outcome.accepted > 0 {
+            changes.add(UInt64(outcome.accepted), ordering: .relaxed)
+        }
+        outcome.alerts = publish(raised)
+        return outcome
+    }
+
+    /// Counts the events stored since the store was created; it moves whenever the state does,
+    /// so a snapshot writer can skip writing when nothing changed.
+    public var changeCount: UInt64 { changes.load(ordering: .relaxed) }
+
+    /// One page of `deviceID`'s history, newest first.
+    /// - Throws: ``FieldViolation`` `.notFound` when the device has never been seen.
+    public func history(of deviceID: String, page: PageRequest) throws(FieldViolation) -> HistoryPage {
+        let found = shard(of: deviceID).state.withLock { state -> HistoryPage? in
+            guard let history = state.devices[deviceID] else { return nil }
+            let events = history.newestFirst(page).reversed().map { $0.event(of: deviceID) }
+            return HistoryPage(events: events, total: history.events.count, page: page)
+        }
+        guard let found else {
+            throw FieldViolation(.notFound, field: "device_id", message: "no syncs recorded for device '\(deviceID)'")
+        }
+        return found
+    }
+
+    /// One page of the devices with more than `threshold` failed syncs.
+    public func failures(above threshold: Int, page: PageRequest) -> FailurePage {
+        let (total, ids) = failureIndex.withLock { index in
+            let total = index.count(above: threshold)
+            let lower = min(page.offset, total)
+            let upper = min(lower + page.limit, total)
+            return (total, index.entries[lower..<upper].map(\.deviceID))
+        }
+        let devices = ids.compactMap { summary(of: $0) }
+        return FailurePage(devices: devices, total: total, page: page, threshold: threshold)
+    }
+
+    /// The failure record of one device, or `nil` when it has never been seen.
+    public func summary(of deviceID: String) -> DeviceFailureSummary? {
+        shard(of: deviceID).state.withLock { state in
+            guard let history = state.devices[deviceID] else { return nil }
+            return DeviceFailureSummary(
+                deviceID: deviceID, failedSyncs: history.failedCount, totalSyncs: history.events.count,
+                consecutiveFailures: history.streak, lastFailureTimestamp: history.lastFailure ?? 0,
+                lastSuccessTimestamp: history.lastSuccess)
+        }
+    }
+
+    /// Stores already-validated events of one shard and updates the failure index; returns
+    /// the alerts that became due, not yet numbered.
+    private func apply(_ batch: [SyncEvent], to shard: Shard) -> RecordOutcome {
+        let threshold = configuration.alertThreshold
+        return shard.state.withLock { state in
+            var outcome = RecordOutcome()
+            var failedDevices: Set<String> = []
+            for event in batch {
+                let outcomeOfInsert = state.devices[event.deviceID, default: DeviceHistory()].insert(StoredSync(event))
+                guard outcomeOfInsert == .stored else {
+                    outcome.duplicates += 1
+                    continue
+                }
+                outcome.accepted += 1
+                if event.status == .failed {
+                    failedDevices.insert(event.deviceID)
+                }
+                if let alert = state.devices[event.deviceID]?.takeDueAlert(threshold: threshold, deviceID: event.deviceID) {
+                    outcome.alerts.append(alert)
+                }
+            }
+            indexFailures(of: failedDevices, in: state)
+            return outcome
+        }
+    }
+
+    private func indexFailures(of deviceIDs: Set<String>, in state: borrowing ShardState) {
+        guard !deviceIDs.isEmpty else { return }
+        failureIndex.withLock { index in
+            for deviceID in deviceIDs {
+                guard let history = state.devices[deviceID], let last = history.lastFailure else { continue }
+                index.update(deviceID: deviceID, failedCount: history.failedCount, lastFailure: last)
+            }
+        }
+    }
+
+    /// Numbers the alerts and hands them to `onAlert`, under one lock so that subscribers see
+    /// sequence numbers in increasing order.
+    private func publish(_ alerts: [FailureAlert]) -> [FailureAlert] {
+        guard !alerts.isEmpty else { return [] }
+        return lastAlertSequence.withLock { sequence in
+            alerts.map { alert in
+                sequence += 1
+                var numbered = alert
+                numbered.sequence = sequence
+                onAlert(numbered)
+                return numbered
+            }
+        }
+    }
+
+    /// Puts a restored device in place (used while loading a snapshot).
+    func restore(_ history: DeviceHistory, of deviceID: String) {
+        shard(of: deviceID).state.withLock { state in
+            state.devices[deviceID] = history
+            indexFailures(of: [deviceID], in: state)
+        }
+    }
+
+    /// The shards, for taking a snapshot.
+    var shardsForSnapshot: [Shard] { shards }
+
+    /// The sequence number of the last alert published.
+    var currentAlertSequence: UInt64 { lastAlertSequence.withLock { $0 } }
+
+    private func shard(of deviceID: String) -> Shard {
+        shards[shardIndex(of: deviceID)]
+    }
+
+    private func shardIndex(of deviceID: String) -> Int {
+        // FNV-1a: stable across runs, cheap for short ids.
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in deviceID.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        return Int(hash % UInt64(shards.count))
+    }
+}
+
+/// The devices of one shard.
+struct ShardState: Sendable {
+    var devices: [String: DeviceHistory] = [:]
+}
+
+/// One lock and the devices behind it.
+final class Shard: Sendable {
+    let state = Mutex(ShardState())
+}
