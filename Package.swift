@@ -62,6 +62,7 @@ let package = Package(
                 "PiSyncServer",
                 "PiSyncStore",
                 "PiSyncProtocol",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,0 +1,20 @@
+import ArgumentParser
+import PiSyncClient
+
+/// `pisync ping`: checks the server is alive.
+struct Ping: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check that the server answers.")
+
+    @OptionGroup var client: ClientOptions
+
+    func run() async throws {
+        try await client.withClient { connection in
+            let start = ContinuousClock.now
+            let pong = try await connection.ping()
+            let elapsed = ContinuousClock.now - start
+            if client.json { return try Output.printJSON(pong) }
+            let millis = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+            print("pisync \(pong.version) up \(pong.uptimeMs / 1000) s, round trip \(String(format: "%.2f", millis)) ms")
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Logging
+import PiSyncServer
+import PiSyncStore
+import ServiceLifecycle
+
+/// `pisync serve`: runs the server until SIGTERM or SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the PiSync server.",
+        discussion: """
+            Each setting comes from its flag, else the environment variable PISYNC_<NAME> \
+            (e.g. PISYNC_PORT, PISYNC_DATA_DIR), else the same variable in ./.env, else its default.
+            """)
+
+    @Option(help: "Interface to listen on (PISYNC_HOST; default 127.0.0.1).") var host: String?
+    @Option(help: "TCP port, 0 for any free one (PISYNC_PORT; default 7878).") var port: Int?
+    @Option(help: "Data directory for snapshots (PISYNC_DATA_DIR; default ./pisync-data).") var dataDir: String?
+    @Option(help: "Largest frame body in bytes (PISYNC_MAX_FRAME_SIZE; default 1048576).") var maxFrameSize: Int?
+    @Option(help: "Most events per RecordSync (PISYNC_MAX_BATCH_SIZE; default 1000).") var maxBatchSize: Int?
+    @Option(help: "Seconds before an idle connection is closed (PISYNC_IDLE_TIMEOUT; default 300).") var idleTimeout: Int?
+    @Option(help: "Connections served at once (PISYNC_MAX_CONNECTIONS; default 1024).") var maxConnections: Int?
+    @Option(help: "Alerts buffered per subscriber (PISYNC_SUBSCRIBER_BUFFER; default 1024).") var subscriberBuffer: Int?
+    @Option(help: "Consecutive failures that raise an alert (PISYNC_ALERT_THRESHOLD; default 3).") var alertThreshold: Int?
+    @Option(help: "Seconds between snapshots (PISYNC_SNAPSHOT_INTERVAL; default 30).") var snapshotInterval: Int?
+    @Option(help: "Earliest accepted timestamp, Unix ms (PISYNC_MIN_TIMESTAMP; default 946684800000, 2000-01-01).")
+    var minTimestamp: Int64?
+    @Option(help: "Largest accepted clock skew into the future, ms (PISYNC_MAX_FUTURE_SKEW_MS; default 300000).")
+    var maxFutureSkewMs: Int64?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error (PISYNC_LOG_LEVEL; default info).")
+    var logLevel: String?
+
+    func run() async throws {
+        let settings = try SettingsSource.current()
+        let configuration = try resolve(settings)
+        let level = try settings.value(logLevel, "LOG_LEVEL") ?? "info"
+        guard let logLevel = Logger.Level(rawValue: level) else {
+            throw ValidationError("log level '\(level)' is not one of trace, debug, info, notice, warning, error")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
+        let logger = Logger(label: "pisync")
+
+        let bus = AlertBus()
+        let file = SnapshotFile(directory: configuration.dataDirectory)
+        let store: SyncStore
+        do {
+            store = try Self.loadStore(from: file, configuration: configuration, bus: bus)
+        } catch {
+            logger.critical("cannot load \(file.path): \(error); refusing to start (move the file aside to start empty)")
+            throw ExitCode(1)
+        }
+        let server = PiSyncServer(configuration: configuration, store: store, bus: bus, logger: logger)
+        let snapshots = SnapshotService(
+            store: store, file: file, interval: configuration.snapshotInterval, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: snapshots), .init(service: server)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+
+    static func loadStore(from file: SnapshotFile, configuration: ServerConfiguration, bus: AlertBus) throws -> SyncStore {
+        guard let body = try file.read() else {
+            return SyncStore(configuration: configuration.storeConfiguration, onAlert: bus.publish)
+        }
+        return try SyncStore(restoringFrom: body, configuration: configuration.storeConfiguration, onAlert: bus.publish)
+    }
+
+    private func resolve(_ settings: SettingsSource) throws -> ServerConfiguration {
+        var configuration = ServerConfiguration()
+        configuration.host = try settings.value(host, "HOST") ?? configuration.host
+        configuration.port = try settings.value(port, "PORT") ?? configuration.port
+        configuration.dataDirectory = try settings.value(dataDir, "DATA_DIR") ?? configuration.dataDirectory
+        configuration.maxFrameSize = try positive(settings.value(maxFrameSize, "MAX_FRAME_SIZE"), "max-frame-size")
+            ?? configuration.maxFrameSize
+        configuration.maxBatchSize = try positive(settings.value(maxBatchSize, "MAX_BATCH_SIZE"), "max-batch-size")
+            ?? configuration.maxBatchSize
+        if let seconds = try positive(settings.value(idleTimeout, "IDLE_TIMEOUT"), "idle-timeout") {
+            configuration.idleTimeout = .seconds(seconds)
+        }
+        configuration.maxConnections = try positive(settings.value(maxConnections, "MAX_CONNECTIONS"), "max-connections")
+            ?? configuration.maxConnections
+        configuration.subscriberBufferSize =
+            try positive(settings.value(subscriberBuffer, "SUBSCRIBER_BUFFER"), "subscriber-buffer")
+            ?? configuration.subscriberBufferSize
+        configuration.alertThreshold = try positive(settings.value(alertThreshold, "ALERT_THRESHOLD"), "alert-threshold")
+            ?? configuration.alertThreshold
+        if let seconds = try positive(settings.value(snapshotInterval, "SNAPSHOT_INTERVAL"), "snapshot-interval") {
+            configuration.snapshotInterval = .seconds(seconds)
+        }
+        configuration.minTimestamp = try settings.value(minTimestamp, "MIN_TIMESTAMP") ?? configuration.minTimestamp
+        configuration.maxFutureSkewMillis = try settings.value(maxFutureSkewMs, "MAX_FUTURE_SKEW_MS")
+            ?? configuration.maxFutureSkewMillis
+        guard (0...65535).contains(configuration.port) else {
+            throw ValidationError("port \(configuration.port) is not between 0 and 65535")
+        }
+        guard configuration.maxFutureSkewMillis >= 0 else {
+            throw ValidationError("max-future-skew-ms must be >= 0")
+        }
+        return configuration
+    }
+
+    private func positive<Value: BinaryInteger>(_ value: Value?, _ name: String) throws -> Value? {
+        if let value, value <= 0 { throw ValidationError("\(name) must be greater than 0, got \(value)") }
+        return value
+    }
+}
