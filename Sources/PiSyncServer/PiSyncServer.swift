@@ -60,7 +60,9 @@ public final class PiSyncServer: Service, Sendable {
         let address = listener.channel.localAddress
         state.withLock { $0 = .running(listener: listener.channel) }
         if let address { listening.succeed(address) }
-        logger.info("listening", metadata: ["address": "\(address.map { "\($0)" } ?? "?")"])
+        let where_ = address.map { "\($0.ipAddress ?? configuration.host):\($0.port ?? configuration.port)" }
+        logger.info(
+            "pisync \(ServerInfo.version) listening on \(where_ ?? "?") data_dir=\(configuration.dataDirectory) \(configuration)")
 
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { tasks in

@@ -32,6 +32,7 @@ public final class SyncStore: Sendable {
 
     /// Validates and stores a batch. Each event is judged on its own; rejections carry the
     /// event's index in `events`. `now` is the server clock in Unix milliseconds.
+    @discardableResult
     public func record(_ events: [SyncEvent], now: Int64) -> RecordOutcome {
         var outcome = RecordOutcome()
         var byShard: [Int: [SyncEvent]] = [:]

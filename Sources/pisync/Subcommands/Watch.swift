@@ -14,7 +14,7 @@ struct Watch: AsyncParsableCommand {
             let alerts = try await connection.subscribeFailureAlerts()
             if !client.json {
                 print("watching for \(alerts.confirmation.alertThreshold) consecutive failures (Ctrl-C to stop)")
-                fflush(stdout)
+                fflush(nil)
             }
             for try await alert in alerts {
                 if client.json {
@@ -24,7 +24,7 @@ struct Watch: AsyncParsableCommand {
                         "alert #\(alert.sequence): \(alert.deviceID) failed \(alert.consecutiveFailures) syncs in a row "
                             + "(\(Output.time(alert.firstFailureTimestamp)) .. \(Output.time(alert.lastFailureTimestamp)))")
                 }
-                fflush(stdout)  // live output even when piped
+                fflush(nil)  // live output even when piped
             }
         }
     }

@@ -1,0 +1,58 @@
+import Logging
+import NIOCore
+import NIOPosix
+import PiSyncClient
+import PiSyncServer
+import PiSyncStore
+import ServiceLifecycle
+
+/// A real PiSync server on 127.0.0.1 port 0, run in a `ServiceGroup` for the span of `body`.
+struct TestServer {
+    let server: PiSyncServer
+    let store: SyncStore
+    let bus: AlertBus
+    let port: Int
+
+    /// Starts a server with `configure` applied to the defaults, runs `body`, then shuts the
+    /// server down gracefully.
+    static func with<T>(
+        _ configure: (inout ServerConfiguration) -> Void = { _ in },
+        clock: ServerClock = ServerClock(),
+        _ body: (TestServer) async throws -> T
+    ) async throws -> T {
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.shutdownGracePeriod = .seconds(2)
+        configure(&configuration)
+        let logger = Logger(label: "pisync-test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let bus = AlertBus()
+        let store = SyncStore(configuration: configuration.storeConfiguration, onAlert: bus.publish)
+        let server = PiSyncServer(configuration: configuration, store: store, bus: bus, logger: logger, clock: clock)
+        let group = ServiceGroup(services: [server], logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            defer { Task { await group.triggerGracefulShutdown() } }
+            let address = try await server.localAddress
+            let running = TestServer(server: server, store: store, bus: bus, port: address.port ?? 0)
+            let result = try await body(running)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return result
+        }
+    }
+
+    /// A client connected to this server.
+    func client() async throws -> PiSyncClient {
+        try await PiSyncClient.connect(host: "127.0.0.1", port: port)
+    }
+}
+
+/// Polls `condition` every 10 ms until it holds or `timeout` passes; returns whether it held.
+func eventually(timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return try await condition()
+}
