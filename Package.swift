@@ -72,6 +72,7 @@ let package = Package(
             name: "PiSyncProtocolTests",
             dependencies: [
                 "PiSyncProtocol",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

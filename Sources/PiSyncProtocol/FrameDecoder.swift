@@ -23,9 +23,17 @@ public struct FrameDecoder: ByteToMessageDecoder, Sendable {
         return .continue
     }
 
+    /// Delivers the frames that are complete; bytes of a frame cut off by the end of input
+    /// are reported as `ByteToMessageDecoderError.leftoverDataWhenDone`.
     public mutating func decodeLast(
         context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool
     ) throws -> DecodingState {
-        try decode(context: context, buffer: &buffer)
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        if buffer.readableBytes > 0 {
+            let leftover = buffer
+            buffer.moveReaderIndex(to: buffer.writerIndex)
+            throw ByteToMessageDecoderError.leftoverDataWhenDone(leftover)
+        }
+        return .needMoreData
     }
 }

@@ -33,10 +33,18 @@ final class AlertSubscription: Sendable {
     var isEnded: Bool { state.withLock { $0.ended } }
 
     /// Buffers `alert` for delivery; called from any thread.
+    ///
+    /// On the subscriber's own event loop (its connection shares the loop with the recording
+    /// one) with nothing waiting and the channel writable, the alert is written at once: the
+    /// loop is busy publishing and could not drain a queue until the whole burst is in.
     func offer(_ alert: FailureAlert) {
-        enum Action { case none, drain, overflow }
+        enum Action { case none, writeNow, drain, overflow }
+        let onLoop = channel.eventLoop.inEventLoop
         let action = state.withLock { state -> Action in
             guard !state.ended else { return .none }
+            if onLoop && state.pending.isEmpty && channel.isWritable {
+                return .writeNow
+            }
             guard state.pending.count < capacity else {
                 state.ended = true
                 state.pending.removeAll()
@@ -50,6 +58,8 @@ final class AlertSubscription: Sendable {
         switch action {
         case .none:
             break
+        case .writeNow:
+            send(response(for: alert))
         case .drain:
             channel.eventLoop.execute { self.drain() }
         case .overflow:
@@ -72,7 +82,7 @@ final class AlertSubscription: Sendable {
                 return state.pending.removeFirst()
             }
             guard let alert = next else { break }
-            channel.write(Pisync_V1_Response.with { $0.id = id; $0.failureAlert = .init(alert) }, promise: nil)
+            channel.write(response(for: alert), promise: nil)
             wrote = true
         }
         if wrote { channel.flush() }
@@ -87,6 +97,13 @@ final class AlertSubscription: Sendable {
         guard wasLive else { return }
         bus.remove(self)
         send(.failure(id: id, code, message))
+    }
+
+    private func response(for alert: FailureAlert) -> Pisync_V1_Response {
+        .with {
+            $0.id = id
+            $0.failureAlert = .init(alert)
+        }
     }
 
     private func send(_ response: Pisync_V1_Response) {

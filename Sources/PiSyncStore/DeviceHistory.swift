@@ -29,7 +29,6 @@ struct DeviceHistory: Sendable {
         if position < events.count, events[position].timestamp == event.timestamp {
             return .duplicate
         }
-        let oldStreak = streak
         events.insert(event, at: position)
         let status = event.status
         switch status {
@@ -42,10 +41,6 @@ struct DeviceHistory: Sendable {
             break
         }
         updateStreak(insertedAt: position, status: status)
-        if streak < oldStreak {
-            // A success or partial landed in or after the run: that streak has ended.
-            streakAlerted = false
-        }
         return .stored
     }
 
@@ -61,9 +56,16 @@ struct DeviceHistory: Sendable {
         return events[max(0, upper - page.limit)..<upper]
     }
 
-    /// Marks the current streak alerted and describes it, when it has just become due.
+    /// Call after each stored event: describes the alert when the streak has just reached
+    /// `threshold` and marks the streak alerted. A streak that has alerted stays alerted until
+    /// it falls below the threshold (a success or partial newer than its failures), so one
+    /// arriving late inside the run does not alert the same failures twice.
     mutating func takeDueAlert(threshold: Int, deviceID: String) -> FailureAlert? {
-        guard streak >= threshold, !streakAlerted, let first = streakStart, let last = events.last else {
+        if streak < threshold {
+            streakAlerted = false
+            return nil
+        }
+        guard !streakAlerted, let first = streakStart, let last = events.last else {
             return nil
         }
         streakAlerted = true

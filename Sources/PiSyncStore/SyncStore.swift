@@ -6,6 +6,7 @@ import Synchronization
 /// Devices are spread over shards, each behind its own lock, so connections recording for
 /// different devices rarely contend; a call never suspends. The failure index has one lock of
 /// its own and is only taken (after a shard lock, never before) when a failure is stored.
+/// Lock order: shard, then failure index or alert sequence (then the subscribers' buffers).
 public final class SyncStore: Sendable {
     /// The default ListFailures threshold: "more than 3 failed syncs".
     public static let defaultFailureThreshold = 3
@@ -43,17 +44,15 @@ public final class SyncStore: Sendable {
                 byShard[shardIndex(of: event.deviceID), default: []].append(event)
             }
         }
-        var raised: [FailureAlert] = []
         for (shard, batch) in byShard {
             let applied = apply(batch, to: shards[shard])
             outcome.accepted += applied.accepted
             outcome.duplicates += applied.duplicates
-            raised += applied.alerts
+            outcome.alerts += applied.alerts
         }
         if outcome.accepted > 0 {
             changes.add(UInt64(outcome.accepted), ordering: .relaxed)
         }
-        outcome.alerts = publish(raised)
         return outcome
     }
 
@@ -78,10 +77,7 @@ public final class SyncStore: Sendable {
     /// One page of the devices with more than `threshold` failed syncs.
     public func failures(above threshold: Int, page: PageRequest) -> FailurePage {
         let (total, ids) = failureIndex.withLock { index in
-            let total = index.count(above: threshold)
-            let lower = min(page.offset, total)
-            let upper = min(lower + page.limit, total)
-            return (total, index.entries[lower..<upper].map(\.deviceID))
+            (index.count(above: threshold), index.deviceIDs(above: threshold, offset: page.offset, limit: page.limit))
         }
         let devices = ids.compactMap { summary(of: $0) }
         return FailurePage(devices: devices, total: total, page: page, threshold: threshold)
@@ -98,8 +94,8 @@ public final class SyncStore: Sendable {
         }
     }
 
-    /// Stores already-validated events of one shard and updates the failure index; returns
-    /// the alerts that became due, not yet numbered.
+    /// Stores already-validated events of one shard, updates the failure index and publishes
+    /// the alerts that became due.
     private func apply(_ batch: [SyncEvent], to shard: Shard) -> RecordOutcome {
         let threshold = configuration.alertThreshold
         return shard.state.withLock { state in
@@ -116,7 +112,9 @@ public final class SyncStore: Sendable {
                     failedDevices.insert(event.deviceID)
                 }
                 if let alert = state.devices[event.deviceID]?.takeDueAlert(threshold: threshold, deviceID: event.deviceID) {
-                    outcome.alerts.append(alert)
+                    // Numbered and published under the shard lock, so a snapshot never holds
+                    // an alerted streak whose alert number it does not cover.
+                    outcome.alerts.append(publish(alert))
                 }
             }
             indexFailures(of: failedDevices, in: state)
@@ -134,18 +132,15 @@ public final class SyncStore: Sendable {
         }
     }
 
-    /// Numbers the alerts and hands them to `onAlert`, under one lock so that subscribers see
+    /// Numbers the alert and hands it to `onAlert`, under one lock so that subscribers see
     /// sequence numbers in increasing order.
-    private func publish(_ alerts: [FailureAlert]) -> [FailureAlert] {
-        guard !alerts.isEmpty else { return [] }
-        return lastAlertSequence.withLock { sequence in
-            alerts.map { alert in
-                sequence += 1
-                var numbered = alert
-                numbered.sequence = sequence
-                onAlert(numbered)
-                return numbered
-            }
+    private func publish(_ alert: FailureAlert) -> FailureAlert {
+        lastAlertSequence.withLock { sequence in
+            sequence += 1
+            var numbered = alert
+            numbered.sequence = sequence
+            onAlert(numbered)
+            return numbered
         }
     }
 

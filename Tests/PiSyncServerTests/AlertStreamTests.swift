@@ -1,0 +1,162 @@
+import PiSyncClient
+import PiSyncProtocol
+import PiSyncServer
+import Testing
+
+@Suite("FailureAlerts subscriptions")
+struct AlertStreamTests {
+    static let base: Int64 = 1_764_000_000_000
+
+    static func failures(_ device: String, _ offsets: Range<Int>) -> [Pisync_V1_SyncEvent] {
+        offsets.map { offset in
+            .with {
+                $0.deviceID = device
+                $0.timestamp = base + Int64(offset) * 1000
+                $0.totalErrors = 1
+            }
+        }
+    }
+
+    @Test("subscribers on two connections get the alert within 1 s of the third failure, once")
+    func alertReachesEverySubscriber() async throws {
+        try await TestServer.with { server in
+            let first = try await server.client()
+            let second = try await server.client()
+            let recorder = try await server.client()
+            defer { [first, second, recorder].forEach { $0.close() } }
+            let streams = [try await first.subscribeFailureAlerts(), try await second.subscribeFailureAlerts()]
+            #expect(streams[0].confirmation.alertThreshold == 3 && streams[0].confirmation.bufferSize == 1024)
+
+            for event in Self.failures("pibox-1", 0..<2) {
+                _ = try await recorder.recordSync(events: [event])
+            }
+            let third = ContinuousClock.now
+            _ = try await recorder.recordSync(events: Self.failures("pibox-1", 2..<3))
+            for stream in streams {
+                var alerts = stream.makeAsyncIterator()
+                let alert = try #require(try await alerts.next())
+                #expect(ContinuousClock.now - third < .seconds(1))
+                #expect(alert.deviceID == "pibox-1" && alert.consecutiveFailures == 3)
+                #expect(alert.firstFailureTimestamp == Self.base && alert.lastFailureTimestamp == Self.base + 2000)
+                #expect(alert.sequence == 1)
+            }
+            // Two more failures in the same streak, then a new streak after a success: only
+            // the new streak alerts.
+            _ = try await recorder.recordSync(events: Self.failures("pibox-1", 3..<5))
+            _ = try await recorder.recordSync(events: [.with { $0.deviceID = "pibox-1"; $0.timestamp = Self.base + 5000; $0.totalFilesSynced = 1 }])
+            _ = try await recorder.recordSync(events: Self.failures("pibox-1", 6..<9))
+            var alerts = streams[0].makeAsyncIterator()
+            let next = try #require(try await alerts.next())
+            #expect(next.sequence == 2 && next.firstFailureTimestamp == Self.base + 6000)
+        }
+    }
+
+    @Test("the connection serves other requests while a subscription is open")
+    func subscriptionSharesConnection() async throws {
+        try await TestServer.with { server in
+            let client = try await server.client()
+            defer { client.close() }
+            let stream = try await client.subscribeFailureAlerts()
+            _ = try await client.recordSync(events: Self.failures("pibook-7", 0..<3))
+            #expect(try await client.history(deviceID: "pibook-7").total == 3)
+            var alerts = stream.makeAsyncIterator()
+            #expect(try await alerts.next()?.deviceID == "pibook-7")
+        }
+    }
+
+    @Test("cancel ends the stream; cancelling an unknown subscription is NOT_FOUND")
+    func cancel() async throws {
+        try await TestServer.with { server in
+            let client = try await server.client()
+            defer { client.close() }
+            let stream = try await client.subscribeFailureAlerts()
+            try await client.cancel(subscriptionID: stream.id)
+            var alerts = stream.makeAsyncIterator()
+            #expect(try await alerts.next() == nil)
+            #expect(await eventually { server.bus.subscriberCount == 0 })
+            _ = try await client.recordSync(events: Self.failures("pibook-8", 0..<3))  // nothing to deliver
+            let error = await #expect(throws: PiSyncError.self) { try await client.cancel(subscriptionID: stream.id) }
+            #expect(error?.status == .notFound && error?.field == "subscription_id")
+        }
+    }
+
+    @Test("a subscriber that stops reading is cut off with RESOURCE_EXHAUSTED while recording goes on")
+    func slowSubscriberIsCutOff() async throws {
+        try await TestServer.with({ $0.alertThreshold = 1; $0.subscriberBufferSize = 64 }) { server in
+            let slow = try await RawConnection.connect(port: server.port, autoRead: false, receiveBuffer: 4096)
+            try await slow.send(.with { $0.id = 7; $0.subscribeFailureAlerts = .init() })
+            let fast = try await server.client()
+            let recorder = try await server.client()
+            defer { fast.close(); recorder.close() }
+            let fastStream = try await fast.subscribeFailureAlerts()
+            #expect(await eventually { server.bus.subscriberCount == 2 })
+
+            // Threshold 1: every device's first failure is an alert. Record until the slow
+            // subscriber is dropped; every RecordSync must still be answered. Bursts stay under
+            // the buffer size, so a subscriber that reads is never cut off.
+            var batches = 0
+            var alertsRaised = 0
+            while server.bus.subscriberCount == 2 && batches < 2000 {
+                let devices = (0..<50).map { "pibox-\(batches)-\($0)" }
+                let result = try await recorder.recordSync(events: devices.flatMap { Self.failures($0, 0..<1) })
+                #expect(result.accepted == 50)
+                batches += 1
+                alertsRaised += 50
+            }
+            #expect(server.bus.subscriberCount == 1, "the slow subscriber was not cut off after \(alertsRaised) alerts")
+            print("slow subscriber cut off after \(alertsRaised) alerts")
+
+            // The fast subscriber got every alert, in sequence order.
+            var sequence: UInt64 = 0
+            for try await alert in fastStream {
+                #expect(alert.sequence == sequence + 1)
+                sequence = alert.sequence
+                if sequence == UInt64(alertsRaised) { break }
+            }
+            // The slow one, once it reads, finds its stream ended with RESOURCE_EXHAUSTED.
+            try await slow.startReading()
+            var ending: Pisync_V1_Error?
+            for try await response in slow.responses where response.id == 7 {
+                if case .error(let error) = response.result {
+                    ending = error
+                    break
+                }
+            }
+            #expect(ending?.code == StatusCode.resourceExhausted.rawValue)
+            #expect(ending?.message.contains("too slow") == true)
+            await slow.close()
+        }
+    }
+
+    @Test("shutdown does not wait past its grace period for a subscriber that never reads")
+    func shutdownWithStuckSubscriber() async throws {
+        let start = ContinuousClock.now
+        let slow = try await TestServer.with({ $0.alertThreshold = 1; $0.subscriberBufferSize = 100_000 }) { server in
+            let slow = try await RawConnection.connect(port: server.port, autoRead: false, receiveBuffer: 4096)
+            try await slow.send(.with { $0.id = 1; $0.subscribeFailureAlerts = .init() })
+            #expect(await eventually { server.bus.subscriberCount == 1 })
+            let recorder = try await server.client()
+            defer { recorder.close() }
+            for batch in 0..<100 {
+                let events = (0..<500).flatMap { Self.failures("pibook-\(batch)-\($0)", 0..<1) }
+                _ = try await recorder.recordSync(events: events)
+            }
+            return slow
+        }
+        #expect(ContinuousClock.now - start < .seconds(30))
+        await slow.close()
+    }
+
+    @Test("graceful shutdown ends subscriptions with UNAVAILABLE")
+    func shutdownEndsStreams() async throws {
+        let client = try await TestServer.with { server in
+            let client = try await server.client()
+            return (client, try await client.subscribeFailureAlerts())
+        }
+        let error = await #expect(throws: PiSyncError.self) {
+            for try await _ in client.1 {}
+        }
+        #expect(error?.status == .unavailable)
+        client.0.close()
+    }
+}
