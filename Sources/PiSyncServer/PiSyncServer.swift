@@ -80,11 +80,15 @@ public final class PiSyncServer: Service, Sendable {
     }
 
     private func bind() async throws -> NIOAsyncChannel<any Channel, Never> {
-        try await ServerBootstrap(group: group)
+        var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
+        if let size = configuration.socketSendBuffer {
+            bootstrap = bootstrap.childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(size))
+        }
+        return try await bootstrap
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try self.configure(channel)
@@ -122,9 +126,15 @@ public final class PiSyncServer: Service, Sendable {
                 alertThreshold: configuration.alertThreshold, logger: connectionLogger))
     }
 
-    /// One task per connection: it lives as long as the connection and never throws.
+    /// One task per connection: it lives as long as the connection and never throws. The
+    /// connection itself is served by its handlers on its event loop; cancelling the server's
+    /// task (rather than shutting it down gracefully) closes the connection at once.
     private func serve(_ channel: any Channel) async {
-        try? await channel.closeFuture.get()
+        await withTaskCancellationHandler {
+            try? await channel.closeFuture.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
     }
 
     private func beginShutdown() {

@@ -20,7 +20,7 @@ struct RequestDispatcher: Sendable {
                 "\(request.events.count) events exceed the limit of \(maxBatchSize) per RecordSync", field: "events")
         }
         if !request.deviceID.isEmpty, let violation = EventValidator.deviceIDViolation(request.deviceID) {
-            return .failure(id: id, .invalidArgument, violation.message, field: violation.field)
+            return .failure(id: id, violation)
         }
         let (events, positions, mismatched) = resolveDevices(request)
         let outcome = store.record(events, now: clock.nowMillis())
@@ -93,28 +93,27 @@ struct RequestDispatcher: Sendable {
                 }
             }
         } catch {
-            return .failure(id: id, StatusCode(error.kind), error.message, field: error.field)
+            return .failure(id: id, error)
         }
     }
 
     func listFailures(id: UInt64, _ request: Pisync_V1_ListFailuresRequest) -> Pisync_V1_Response {
-        let page: PageRequest
-        do {
-            page = try PageRequest(page: request.page, limit: request.limit)
-        } catch {
-            return .failure(id: id, .invalidArgument, error.message, field: error.field)
-        }
-        let threshold = request.threshold == 0 ? SyncStore.defaultFailureThreshold : Int(request.threshold)
-        let failures = store.failures(above: threshold, page: page)
-        return .with {
-            $0.id = id
-            $0.listFailures = .with {
-                $0.devices = failures.devices.map(Pisync_V1_DeviceFailures.init)
-                $0.total = UInt64(failures.total)
-                $0.page = UInt32(page.page)
-                $0.limit = UInt32(page.limit)
-                $0.threshold = UInt32(threshold)
+        do throws(FieldViolation) {
+            let page = try PageRequest(page: request.page, limit: request.limit)
+            let threshold = request.threshold == 0 ? SyncStore.defaultFailureThreshold : Int(request.threshold)
+            let failures = store.failures(above: threshold, page: page)
+            return .with {
+                $0.id = id
+                $0.listFailures = .with {
+                    $0.devices = failures.devices.map(Pisync_V1_DeviceFailures.init)
+                    $0.total = UInt64(failures.total)
+                    $0.page = UInt32(page.page)
+                    $0.limit = UInt32(page.limit)
+                    $0.threshold = UInt32(threshold)
+                }
             }
+        } catch {
+            return .failure(id: id, error)
         }
     }
 
@@ -126,6 +125,13 @@ struct RequestDispatcher: Sendable {
                 $0.uptimeMs = UInt64(max(0, clock.uptimeMillis()))
             }
         }
+    }
+}
+
+extension Pisync_V1_Response {
+    /// A response carrying `violation` as the error of request `id`.
+    static func failure(id: UInt64, _ violation: FieldViolation) -> Self {
+        .failure(id: id, StatusCode(violation.kind), violation.message, field: violation.field)
     }
 }
 

@@ -26,6 +26,10 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     public var minTimestamp: Int64 = EventValidator.year2000
     /// How far in the future an event timestamp may be, in ms (default 5 minutes).
     public var maxFutureSkewMillis: Int64 = 5 * 60 * 1000
+    /// The kernel send buffer of each connection (SO_SNDBUF) in bytes; `nil` leaves it to the
+    /// kernel's autotuning. It bounds how many alerts a subscriber that stops reading can
+    /// leave in the kernel before its own buffer starts to fill.
+    public var socketSendBuffer: Int? = nil
     /// How long shutdown waits for connections to drain before closing them.
     public var shutdownGracePeriod: Duration = .seconds(5)
 
@@ -43,7 +47,8 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
         "max_frame_size=\(maxFrameSize) max_batch_size=\(maxBatchSize) idle_timeout=\(idleTimeout.seconds)s "
             + "max_connections=\(maxConnections) subscriber_buffer=\(subscriberBufferSize) "
             + "alert_threshold=\(alertThreshold) snapshot_interval=\(snapshotInterval.seconds)s "
-            + "min_timestamp=\(minTimestamp) max_future_skew_ms=\(maxFutureSkewMillis)"
+            + "min_timestamp=\(minTimestamp) max_future_skew_ms=\(maxFutureSkewMillis) "
+            + "socket_send_buffer=\(socketSendBuffer.map(String.init) ?? "auto")"
     }
 }
 

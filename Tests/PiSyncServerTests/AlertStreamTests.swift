@@ -3,7 +3,7 @@ import PiSyncProtocol
 import PiSyncServer
 import Testing
 
-@Suite("FailureAlerts subscriptions")
+@Suite("FailureAlerts subscriptions", .timeLimit(.minutes(2)))
 struct AlertStreamTests {
     static let base: Int64 = 1_764_000_000_000
 
@@ -82,8 +82,14 @@ struct AlertStreamTests {
 
     @Test("a subscriber that stops reading is cut off with RESOURCE_EXHAUSTED while recording goes on")
     func slowSubscriberIsCutOff() async throws {
-        try await TestServer.with({ $0.alertThreshold = 1; $0.subscriberBufferSize = 64 }) { server in
+        let configure: (inout ServerConfiguration) -> Void = {
+            $0.alertThreshold = 1
+            $0.subscriberBufferSize = 1024
+            $0.socketSendBuffer = 16 * 1024  // so that a few thousand alerts fill the kernel's share
+        }
+        try await TestServer.with(configure) { server in
             let slow = try await RawConnection.connect(port: server.port, autoRead: false, receiveBuffer: 4096)
+            defer { Task { await slow.close() } }
             try await slow.send(.with { $0.id = 7; $0.subscribeFailureAlerts = .init() })
             let fast = try await server.client()
             let recorder = try await server.client()
@@ -91,22 +97,21 @@ struct AlertStreamTests {
             let fastStream = try await fast.subscribeFailureAlerts()
             #expect(await eventually { server.bus.subscriberCount == 2 })
 
-            // Threshold 1: every device's first failure is an alert. Record until the slow
-            // subscriber is dropped; every RecordSync must still be answered. Bursts stay under
-            // the buffer size, so a subscriber that reads is never cut off.
+            // Threshold 1: every device's first failure is an alert. Record until a subscriber
+            // is dropped; every RecordSync must still be answered. A batch raises 200 alerts,
+            // well under the buffer, so a subscriber that reads is never the one dropped.
             var batches = 0
             var alertsRaised = 0
-            while server.bus.subscriberCount == 2 && batches < 2000 {
-                let devices = (0..<50).map { "pibox-\(batches)-\($0)" }
+            while server.bus.subscriberCount == 2 && batches < 500 {
+                let devices = (0..<200).map { "pibox-\(batches)-\($0)" }
                 let result = try await recorder.recordSync(events: devices.flatMap { Self.failures($0, 0..<1) })
-                #expect(result.accepted == 50)
+                #expect(result.accepted == 200)
                 batches += 1
-                alertsRaised += 50
+                alertsRaised += 200
             }
-            #expect(server.bus.subscriberCount == 1, "the slow subscriber was not cut off after \(alertsRaised) alerts")
-            print("slow subscriber cut off after \(alertsRaised) alerts")
+            try #require(server.bus.subscriberCount == 1, "no subscriber was cut off after \(alertsRaised) alerts")
 
-            // The fast subscriber got every alert, in sequence order.
+            // The fast subscriber got every alert, in sequence order, and is still live.
             var sequence: UInt64 = 0
             for try await alert in fastStream {
                 #expect(alert.sequence == sequence + 1)
@@ -124,26 +129,34 @@ struct AlertStreamTests {
             }
             #expect(ending?.code == StatusCode.resourceExhausted.rawValue)
             #expect(ending?.message.contains("too slow") == true)
-            await slow.close()
         }
     }
 
     @Test("shutdown does not wait past its grace period for a subscriber that never reads")
     func shutdownWithStuckSubscriber() async throws {
-        let start = ContinuousClock.now
-        let slow = try await TestServer.with({ $0.alertThreshold = 1; $0.subscriberBufferSize = 100_000 }) { server in
+        let configure: (inout ServerConfiguration) -> Void = {
+            $0.alertThreshold = 1
+            $0.subscriberBufferSize = 100_000
+            $0.socketSendBuffer = 16 * 1024
+            $0.shutdownGracePeriod = .seconds(2)
+        }
+        var shutdownStarted = ContinuousClock.now
+        let slow = try await TestServer.with(configure) { server in
             let slow = try await RawConnection.connect(port: server.port, autoRead: false, receiveBuffer: 4096)
             try await slow.send(.with { $0.id = 1; $0.subscribeFailureAlerts = .init() })
             #expect(await eventually { server.bus.subscriberCount == 1 })
             let recorder = try await server.client()
             defer { recorder.close() }
-            for batch in 0..<100 {
+            for batch in 0..<10 {  // 5000 alerts: more than the socket buffers hold
                 let events = (0..<500).flatMap { Self.failures("pibook-\(batch)-\($0)", 0..<1) }
                 _ = try await recorder.recordSync(events: events)
             }
+            shutdownStarted = ContinuousClock.now
             return slow
         }
-        #expect(ContinuousClock.now - start < .seconds(30))
+        let shutdown = ContinuousClock.now - shutdownStarted
+        #expect(shutdown >= .seconds(1.5), "the subscriber drained; the test did not exercise a stuck connection")
+        #expect(shutdown < .seconds(10))
         await slow.close()
     }
 

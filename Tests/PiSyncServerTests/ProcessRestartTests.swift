@@ -4,7 +4,7 @@ import PiSyncProtocol
 import Testing
 
 /// Persistence and settings, tried on the real `pisync serve` process.
-@Suite("pisync serve as a process", .serialized)
+@Suite("pisync serve as a process", .serialized, .timeLimit(.minutes(2)))
 struct ProcessRestartTests {
     static let base: Int64 = 1_764_000_000_000
 

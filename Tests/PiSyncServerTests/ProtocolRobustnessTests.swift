@@ -3,7 +3,7 @@ import PiSyncProtocol
 import Testing
 
 /// Bad input gets a precise error and never touches other connections.
-@Suite("Bad input and connection limits")
+@Suite("Bad input and connection limits", .timeLimit(.minutes(2)))
 struct ProtocolRobustnessTests {
     static let ping = Pisync_V1_Request.with { $0.id = 42; $0.ping = .init() }
 

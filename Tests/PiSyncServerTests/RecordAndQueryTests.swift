@@ -2,7 +2,7 @@ import PiSyncClient
 import PiSyncProtocol
 import Testing
 
-@Suite("Record, history and failures through the client")
+@Suite("Record, history and failures through the client", .timeLimit(.minutes(2)))
 struct RecordAndQueryTests {
     static let base: Int64 = 1_764_000_000_000
 

@@ -15,7 +15,7 @@ final class ServeProcess {
         in directory: URL, arguments: [String], environment: [String: String] = [:], waitForListening: Bool = true
     ) throws {
         logPath = directory.appendingPathComponent("serve-\(UUID().uuidString.prefix(8)).log").path
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = Self.executable
         process.arguments = ["serve", "--port", "0"] + arguments
         process.currentDirectoryURL = directory

@@ -31,19 +31,32 @@ struct TestServer {
         let group = ServiceGroup(services: [server], logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            defer { Task { await group.triggerGracefulShutdown() } }
-            let address = try await server.localAddress
-            let running = TestServer(server: server, store: store, bus: bus, port: address.port ?? 0)
-            let result = try await body(running)
+            // Whatever the body does, shut the server down gracefully and wait for it, so a
+            // failing test fails instead of leaving connections (and the test) hanging.
+            let result = await Result(catching: { () async throws -> T in
+                let address = try await server.localAddress
+                return try await body(TestServer(server: server, store: store, bus: bus, port: address.port ?? 0))
+            })
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
-            return result
+            return try result.get()
         }
     }
 
     /// A client connected to this server.
     func client() async throws -> PiSyncClient {
         try await PiSyncClient.connect(host: "127.0.0.1", port: port)
+    }
+}
+
+extension Result where Failure == any Error {
+    /// Runs `body` and captures its outcome.
+    init(catching body: () async throws -> Success) async {
+        do {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
+        }
     }
 }
 

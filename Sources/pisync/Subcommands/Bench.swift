@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PiSyncProtocol
+import PiSyncServer
+import PiSyncStore
+import ServiceLifecycle
+
+/// `pisync bench`: measures PiSync against baselines taken in the same run, as ratios.
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmark RecordSync round trips against frame-echo baselines, and the store's sharding.",
+        discussion: """
+            Starts its own servers on loopback ports. Round trips are closed-loop (one request in \
+            flight per connection). Compare the ratios, not the absolute numbers: these machines \
+            are noisy, and a baseline measured in the same run cancels most of the noise.
+            """)
+
+    @Option(help: "Concurrent connections.") var connections = 4
+    @Option(help: "Requests per connection.") var requests = 20_000
+    @Option(help: "Events per RecordSync.") var batch = 1
+    @Option(help: "Concurrent writers in the store benchmark.") var writers = 4
+    @Option(help: "Events per writer in the store benchmark.") var storeEvents = 200_000
+
+    func run() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let base = Int64(Date().timeIntervalSince1970 * 1000) - 86_400_000
+        let batch = batch
+        let frame: @Sendable (Int, Int) -> [UInt8] = { connection, index in
+            let request = Pisync_V1_Request.with {
+                $0.id = UInt64(index + 1)
+                $0.recordSync = .with {
+                    $0.deviceID = "bench-\(connection)"
+                    $0.events = (0..<batch).map { offset in
+                        .with {
+                            $0.timestamp = base + Int64(index * batch + offset)
+                            $0.totalFilesSynced = 3
+                            $0.internetSpeed = 7.5
+                        }
+                    }
+                }
+            }
+            return (try? request.serializedBytes()) ?? []
+        }
+        print("closed loop: \(connections) connections x \(requests) requests, \(batch) event(s) per RecordSync")
+        var rows: [(String, ClosedLoopLoad.Result)] = []
+
+        let echo = try await FrameEchoServer.bindHandler(group: group)
+        rows.append(("echo, handler on the event loop", try await load(echo.localAddress?.port ?? 0, frame)))
+        try await echo.close()
+
+        let bound = group.next().makePromise(of: Int.self)
+        let asyncEcho = try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await FrameEchoServer.runAsyncChannel(group: group) { bound.succeed($0) } }
+            defer { tasks.cancelAll() }
+            return try await load(try await bound.futureResult.get(), frame)
+        }
+        rows.append(("echo, NIOAsyncChannel task per connection", asyncEcho))
+
+        rows.append(("pisync RecordSync", try await withPiSyncServer(group: group) { try await load($0, frame) }))
+        printRows(rows)
+
+        print("\nstore alone: \(writers) writers x \(storeEvents) single-event RecordSyncs")
+        let single = await StoreScaling.eventsPerSecond(shards: 1, tasks: writers, events: storeEvents)
+        let sharded = await StoreScaling.eventsPerSecond(shards: StoreConfiguration().shardCount, tasks: writers, events: storeEvents)
+        Output.printTable(
+            ["STORE", "EVENTS/S", "VS 1 SHARD"],
+            [["1 shard", String(format: "%.0f", single), "1.00"],
+             ["\(StoreConfiguration().shardCount) shards", String(format: "%.0f", sharded), String(format: "%.2f", sharded / single)]])
+    }
+
+    private func load(_ port: Int, _ frame: @escaping @Sendable (Int, Int) -> [UInt8]) async throws -> ClosedLoopLoad.Result {
+        // A short warm-up, then the measured run.
+        _ = try await ClosedLoopLoad.run(port: port, connections: connections, requests: min(1000, requests),
+                                         group: MultiThreadedEventLoopGroup.singleton) { frame($0 + 1000, $1) }
+        return try await ClosedLoopLoad.run(port: port, connections: connections, requests: requests,
+                                            group: MultiThreadedEventLoopGroup.singleton, frame: frame)
+    }
+
+    private func withPiSyncServer<T>(group: any EventLoopGroup, _ body: (Int) async throws -> T) async throws -> T {
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        let logger = Logger(label: "pisync-bench", factory: { _ in SwiftLogNoOpLogHandler() })
+        let bus = AlertBus()
+        let store = SyncStore(configuration: configuration.storeConfiguration, onAlert: bus.publish)
+        let server = PiSyncServer(configuration: configuration, store: store, bus: bus, logger: logger, group: group)
+        let services = ServiceGroup(services: [server], logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await services.run() }
+            let result = try await body(try await server.localAddress.port ?? 0)
+            await services.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return result
+        }
+    }
+
+    private func printRows(_ rows: [(String, ClosedLoopLoad.Result)]) {
+        guard let baseline = rows.first?.1 else { return }
+        let micro = { (value: UInt64) in String(format: "%.1f", Double(value) / 1000) }
+        Output.printTable(
+            ["SCENARIO", "REQ/S", "P50_US", "P99_US", "P50 VS ECHO"],
+            rows.map { name, result in
+                [name, String(format: "%.0f", result.perSecond), micro(result.latencies.valueAtPercentile(50)),
+                 micro(result.latencies.valueAtPercentile(99)),
+                 String(format: "%.2f", Double(result.latencies.valueAtPercentile(50)) / Double(baseline.latencies.valueAtPercentile(50)))]
+            })
+    }
+}
