@@ -17,9 +17,12 @@ public final class PiSyncServer: Service, Sendable {
         case stopped
     }
 
+    /// The store the server records into.
+    public let store: SyncStore
+    /// The bus the store's alerts reach subscribers through.
+    public let bus: AlertBus
     private let configuration: ServerConfiguration
     private let dispatcher: RequestDispatcher
-    private let bus: AlertBus
     private let logger: Logger
     private let group: any EventLoopGroup
     private let state = Mutex(State.idle)
@@ -35,10 +38,21 @@ public final class PiSyncServer: Service, Sendable {
     ) {
         self.configuration = configuration
         self.dispatcher = RequestDispatcher(store: store, maxBatchSize: configuration.maxBatchSize, clock: clock)
+        self.store = store
         self.bus = bus
         self.logger = logger
         self.group = group
         self.listening = group.next().makePromise(of: SocketAddress.self)
+    }
+
+    /// Creates a server with a new, empty in-memory store (tests, benchmarks).
+    public convenience init(
+        configuration: ServerConfiguration, logger: Logger, clock: ServerClock = ServerClock(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        let bus = AlertBus()
+        let store = SyncStore(configuration: configuration.storeConfiguration, onAlert: bus.publish)
+        self.init(configuration: configuration, store: store, bus: bus, logger: logger, clock: clock, group: group)
     }
 
     /// The address the server listens on, once it does (useful with port 0).

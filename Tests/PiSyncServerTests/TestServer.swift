@@ -25,9 +25,7 @@ struct TestServer {
         configuration.shutdownGracePeriod = .seconds(2)
         configure(&configuration)
         let logger = Logger(label: "pisync-test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let bus = AlertBus()
-        let store = SyncStore(configuration: configuration.storeConfiguration, onAlert: bus.publish)
-        let server = PiSyncServer(configuration: configuration, store: store, bus: bus, logger: logger, clock: clock)
+        let server = PiSyncServer(configuration: configuration, logger: logger, clock: clock)
         let group = ServiceGroup(services: [server], logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -35,7 +33,7 @@ struct TestServer {
             // failing test fails instead of leaving connections (and the test) hanging.
             let result = await Result(catching: { () async throws -> T in
                 let address = try await server.localAddress
-                return try await body(TestServer(server: server, store: store, bus: bus, port: address.port ?? 0))
+                return try await body(TestServer(server: server, store: server.store, bus: server.bus, port: address.port ?? 0))
             })
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()

@@ -83,9 +83,7 @@ struct Bench: AsyncParsableCommand {
         var configuration = ServerConfiguration()
         configuration.port = 0
         let logger = Logger(label: "pisync-bench", factory: { _ in SwiftLogNoOpLogHandler() })
-        let bus = AlertBus()
-        let store = SyncStore(configuration: configuration.storeConfiguration, onAlert: bus.publish)
-        let server = PiSyncServer(configuration: configuration, store: store, bus: bus, logger: logger, group: group)
+        let server = PiSyncServer(configuration: configuration, logger: logger, group: group)
         let services = ServiceGroup(services: [server], logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await services.run() }
