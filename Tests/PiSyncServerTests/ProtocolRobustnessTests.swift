@@ -118,4 +118,42 @@ struct ProtocolRobustnessTests {
             #expect(try await alerts.next()?.deviceID == "pibox-idle")
         }
     }
+
+    @Test("random bytes on many connections never take the server down")
+    func randomInput() async throws {
+        try await TestServer.with({ $0.maxFrameSize = 4096 }) { server in
+            var generator = SplitMix64(seed: 0x5EED)
+            for _ in 0..<64 {
+                let raw = try await RawConnection.connect(port: server.port)
+                // Valid frames with random bodies, then raw garbage that may break framing.
+                for _ in 0..<8 {
+                    let body = (0..<Int.random(in: 0..<64, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    try await raw.sendBody(body)
+                }
+                try? await raw.sendRaw((0..<256).map { _ in UInt8.random(in: 0...255, using: &generator) })
+                await raw.close()
+            }
+            let client = try await server.client()
+            defer { client.close() }
+            #expect(!(try await client.ping().version.isEmpty))
+            #expect(await eventually { server.server.connectionCount == 1 })
+        }
+    }
+}
+
+/// A small seeded generator, so a failure replays.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
