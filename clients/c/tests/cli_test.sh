@@ -1,0 +1,153 @@
+#!/bin/sh
+# cli_test.sh - pisync-device end to end: its exit codes and output.
+#
+#   PISYNC_DEVICE_BIN=build/san/pisync-device [PISYNC_SERVER_BIN=/path/to/pisync] sh tests/cli_test.sh
+#
+# The offline part always runs. The part against a real server needs PISYNC_SERVER_BIN;
+# without it that part is skipped, unless CI=true, where that is a failure.
+set -u
+
+BIN=${PISYNC_DEVICE_BIN:?set PISYNC_DEVICE_BIN to the pisync-device binary}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/pisync-cli-test-XXXXXX")
+SERVER_PID=
+passed=0
+failed=0
+
+cleanup() {
+    if [ -n "$SERVER_PID" ]; then
+        kill "$SERVER_PID" 2>/dev/null
+        wait "$SERVER_PID" 2>/dev/null
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# expect CODE DESCRIPTION COMMAND...: runs the command, checks its exit code.
+# Its output is left in $WORK/out and $WORK/err for follow-up checks.
+expect() {
+    code=$1
+    what=$2
+    shift 2
+    "$@" >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+    if [ "$rc" -eq "$code" ]; then
+        passed=$((passed + 1))
+        echo "PASS cli: $what"
+    else
+        failed=$((failed + 1))
+        echo "FAIL cli: $what: exit $rc, expected $code"
+        sed 's/^/    /' "$WORK/out" "$WORK/err"
+    fi
+}
+
+# output_has TEXT DESCRIPTION: checks the last command's stdout+stderr.
+output_has() {
+    if grep -q -- "$1" "$WORK/out" "$WORK/err"; then
+        passed=$((passed + 1))
+        echo "PASS cli: $2"
+    else
+        failed=$((failed + 1))
+        echo "FAIL cli: $2: no '$1' in the output"
+        sed 's/^/    /' "$WORK/out" "$WORK/err"
+    fi
+}
+
+NOW_MS=$(($(date +%s) * 1000))
+T1=$((NOW_MS - 3600000))
+T2=$((T1 + 1000))
+T3=$((T1 + 2000))
+
+# A port where nothing listens (tcpmux, never served on test machines).
+NOWHERE=127.0.0.1:1
+SPOOL=$WORK/events.spool
+
+# ---- usage (2) ----
+expect 2 "no command" "$BIN"
+expect 0 "--help" "$BIN" --help
+output_has "exit codes" "--help lists the exit codes"
+expect 2 "unknown command" "$BIN" frobnicate
+expect 2 "send without --device" "$BIN" send --files 1 --errors 0 --speed 1
+expect 2 "bad device id" "$BIN" send --device 'no spaces' --files 1 --errors 0 --speed 1
+expect 2 "negative speed" "$BIN" send --device d1 --files 1 --errors 0 --speed -1
+expect 2 "files not a number" "$BIN" send --device d1 --files x --errors 0 --speed 1
+expect 2 "bad server address" "$BIN" ping --server nohostport
+expect 2 "unknown option" "$BIN" ping --colour
+
+# ---- offline (3) and the spool ----
+expect 3 "send while unreachable, no spool" \
+    "$BIN" send --server $NOWHERE --device cli-dev --files 1 --errors 0 --speed 1 --timestamp $T1
+expect 3 "send while unreachable spools the event" \
+    "$BIN" send --server $NOWHERE --device cli-dev --files 1 --errors 0 --speed 1 \
+    --timestamp $T1 --spool "$SPOOL"
+output_has "spooled" "send --spool says it spooled"
+expect 3 "second spooled event, with retries" \
+    "$BIN" send --server $NOWHERE --retries 2 --device cli-dev --files 0 --errors 2 --speed 0.5 \
+    --timestamp $T2 --spool="$SPOOL"
+expect 0 "status" "$BIN" status --spool "$SPOOL"
+output_has "pending 2" "status shows 2 pending"
+expect 3 "flush while unreachable keeps the events" "$BIN" flush --server $NOWHERE --spool "$SPOOL"
+expect 0 "status after failed flush" "$BIN" status --spool "$SPOOL"
+output_has "pending 2" "both events still spooled"
+expect 0 "flush of an empty spool needs no server" \
+    "$BIN" flush --server $NOWHERE --spool "$WORK/empty.spool"
+expect 4 "unwritable spool" \
+    "$BIN" send --server $NOWHERE --device cli-dev --files 1 --errors 0 --speed 1 \
+    --spool "$WORK/no/such/dir/spool"
+printf 'not a spool\n' >"$WORK/foreign"
+expect 4 "a file that is not a spool" "$BIN" status --spool "$WORK/foreign"
+
+# ---- against a real server ----
+if [ -z "${PISYNC_SERVER_BIN:-}" ]; then
+    if [ "${CI:-}" = "true" ]; then
+        failed=$((failed + 1))
+        echo "FAIL cli: PISYNC_SERVER_BIN is not set, and CI=true requires the server tests"
+    else
+        echo "SKIP cli: server tests (PISYNC_SERVER_BIN is not set)"
+    fi
+else
+    mkdir "$WORK/server"
+    (cd "$WORK/server" && exec "$PISYNC_SERVER_BIN" serve --host 127.0.0.1 --port 0 \
+        --data-dir "$WORK/server" >"$WORK/server/log" 2>&1) &
+    SERVER_PID=$!
+    ADDRESS=
+    tries=0
+    while [ -z "$ADDRESS" ] && [ $tries -lt 200 ]; do
+        ADDRESS=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$WORK/server/log" | head -n 1)
+        [ -z "$ADDRESS" ] && sleep 0.1
+        tries=$((tries + 1))
+    done
+    if [ -z "$ADDRESS" ]; then
+        failed=$((failed + 1))
+        echo "FAIL cli: the server did not start"
+        cat "$WORK/server/log"
+    else
+        export PISYNC_SERVER="$ADDRESS"
+        expect 0 "ping" "$BIN" ping
+        output_has "up" "ping prints the server's version and uptime"
+        expect 0 "send" "$BIN" send --device cli-dev --files 12 --errors 0 --speed 8.5 --timestamp $T3
+        output_has "accepted" "send reports accepted"
+        expect 0 "send the same event again" \
+            "$BIN" send --device cli-dev --files 12 --errors 0 --speed 8.5 --timestamp $T3 \
+            --spool "$SPOOL"
+        output_has "duplicate" "a resend is a duplicate"
+        expect 1 "a timestamp before 2000 is rejected" \
+            "$BIN" send --device cli-dev --files 1 --errors 0 --speed 1 --timestamp 946684799999 \
+            --spool "$SPOOL"
+        output_has "INVALID_ARGUMENT (3) \[timestamp\]" "the rejection shows code and field"
+        expect 0 "flush" "$BIN" flush --spool "$SPOOL"
+        output_has "2 accepted" "flush sent the 2 spooled events"
+        output_has "0 pending" "flush emptied the spool"
+        expect 0 "flush again is a no-op" "$BIN" flush --spool "$SPOOL"
+        output_has "flushed 0 batches" "nothing left to send"
+        expect 0 "history" "$BIN" history --device cli-dev --limit 5
+        output_has "3 events" "history holds the 3 events exactly once"
+        output_has "partial\|failed" "history shows derived statuses"
+        expect 1 "history --limit 101" "$BIN" history --device cli-dev --limit 101
+        output_has "INVALID_ARGUMENT (3) \[limit\]" "the limit error shows code and field"
+        expect 1 "history of an unknown device" "$BIN" history --device cli-nobody
+        output_has "NOT_FOUND (5) \[device_id\]" "not found shows code and field"
+    fi
+fi
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,254 @@
+/*
+ * fake_server.c - see fake_server.h.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "fake_server.h"
+
+#define SCRIPT_TIMEOUT_MS 10000
+
+static int listen_on_any_port(int *port)
+{
+    struct sockaddr_in addr;
+    socklen_t len = sizeof addr;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+
+    if (fd < 0)
+        return -1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 16) != 0 ||
+        getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
+        close(fd);
+        return -1;
+    }
+    *port = ntohs(addr.sin_port);
+    return fd;
+}
+
+void unused_address(char *buf, size_t size)
+{
+    int port = 1;
+    int fd = listen_on_any_port(&port);
+
+    /* The port was free a moment ago and nothing listens once it is closed. */
+    if (fd >= 0)
+        close(fd);
+    snprintf(buf, size, "127.0.0.1:%d", port);
+}
+
+int fake_server_start(fake_server *server, fake_script script, void *context)
+{
+    int port = 0;
+    int listen_fd = listen_on_any_port(&port);
+
+    memset(server, 0, sizeof *server);
+    if (listen_fd < 0)
+        return -1;
+    snprintf(server->address, sizeof server->address, "127.0.0.1:%d", port);
+    fflush(NULL);
+    server->pid = fork();
+    if (server->pid < 0) {
+        close(listen_fd);
+        return -1;
+    }
+    if (server->pid == 0) {
+        /* The child: run the script, then leave at once (no atexit handlers, so the
+           sanitizers' leak check runs in the parent only). */
+        int rc = script(listen_fd, context);
+
+        close(listen_fd);
+        _exit(rc == 0 ? 0 : 1);
+    }
+    close(listen_fd); /* the child's copy keeps listening */
+    return 0;
+}
+
+int fake_server_finish(fake_server *server)
+{
+    int status = 0;
+    int waited;
+
+    for (waited = 0; waited < SCRIPT_TIMEOUT_MS; waited += 10) {
+        pid_t r = waitpid(server->pid, &status, WNOHANG);
+
+        if (r == server->pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+        if (r < 0)
+            return -1;
+        pisync_sleep_ms(10);
+    }
+    kill(server->pid, SIGKILL);
+    waitpid(server->pid, &status, 0);
+    fprintf(stderr, "    fake server script timed out\n");
+    return 124;
+}
+
+static int wait_readable(int fd)
+{
+    struct pollfd pfd;
+
+    pfd.fd = fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    return poll(&pfd, 1, SCRIPT_TIMEOUT_MS) == 1 ? 0 : -1;
+}
+
+int fake_accept(int listen_fd, fake_conn *conn)
+{
+    memset(conn, 0, sizeof *conn);
+    pisync_framebuf_init(&conn->rx);
+    conn->fd = -1;
+    if (wait_readable(listen_fd) != 0)
+        return -1;
+    conn->fd = accept(listen_fd, NULL, NULL);
+    return conn->fd < 0 ? -1 : 0;
+}
+
+void fake_close(fake_conn *conn)
+{
+    if (conn->fd >= 0)
+        close(conn->fd);
+    conn->fd = -1;
+    pisync_framebuf_free(&conn->rx);
+}
+
+/* Reads more bytes; returns the count, 0 at end of file, -1 on error or timeout. */
+static ssize_t read_more(fake_conn *conn)
+{
+    size_t room;
+    uint8_t *dst = pisync_framebuf_reserve(&conn->rx, 4096, &room);
+    ssize_t n;
+
+    if (dst == NULL || wait_readable(conn->fd) != 0)
+        return -1;
+    n = read(conn->fd, dst, room);
+    if (n > 0)
+        pisync_framebuf_commit(&conn->rx, (size_t)n);
+    return n;
+}
+
+Pisync__V1__Request *fake_read_request(fake_conn *conn)
+{
+    for (;;) {
+        const uint8_t *body;
+        size_t body_len;
+        pisync_frame_result r = pisync_framebuf_next(&conn->rx, 1 << 20, &body, &body_len);
+
+        if (r == PISYNC_FRAME_READY)
+            return pisync__v1__request__unpack(NULL, body_len, body);
+        if (r != PISYNC_FRAME_INCOMPLETE || read_more(conn) <= 0)
+            return NULL;
+    }
+}
+
+int fake_wait_eof(fake_conn *conn)
+{
+    for (;;) {
+        ssize_t n = read_more(conn);
+
+        if (n == 0)
+            return 0;
+        if (n < 0)
+            return -1;
+    }
+}
+
+int fake_send_bytes(fake_conn *conn, const void *bytes, size_t len)
+{
+    const uint8_t *p = bytes;
+
+    while (len > 0) {
+        ssize_t n = write(conn->fd, p, len);
+
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int send_response(fake_conn *conn, const Pisync__V1__Response *response)
+{
+    uint8_t *frame;
+    size_t len;
+    int rc;
+
+    if (pisync_frame_encode(&response->base, &frame, &len, NULL) != PISYNC_OK)
+        return -1;
+    rc = fake_send_bytes(conn, frame, len);
+    free(frame);
+    return rc;
+}
+
+int fake_send_ping(fake_conn *conn, uint64_t id, const char *version)
+{
+    Pisync__V1__PingResponse ping = PISYNC__V1__PING_RESPONSE__INIT;
+    Pisync__V1__Response response = PISYNC__V1__RESPONSE__INIT;
+
+    ping.version = (char *)version;
+    ping.uptime_ms = 1234;
+    response.id = id;
+    response.result_case = PISYNC__V1__RESPONSE__RESULT_PING;
+    response.ping = &ping;
+    return send_response(conn, &response);
+}
+
+int fake_send_error(fake_conn *conn, uint64_t id, uint32_t code, const char *field,
+                    const char *message)
+{
+    Pisync__V1__Error error = PISYNC__V1__ERROR__INIT;
+    Pisync__V1__Response response = PISYNC__V1__RESPONSE__INIT;
+
+    error.code = code;
+    error.field = (char *)field;
+    error.message = (char *)message;
+    response.id = id;
+    response.result_case = PISYNC__V1__RESPONSE__RESULT_ERROR;
+    response.error = &error;
+    return send_response(conn, &response);
+}
+
+int fake_send_record(fake_conn *conn, uint64_t id, uint32_t accepted, uint32_t duplicates,
+                     const uint32_t *rejected, size_t n_rejected)
+{
+    Pisync__V1__RejectedEvent items[16];
+    Pisync__V1__RejectedEvent *pointers[16];
+    Pisync__V1__RecordSyncResponse record = PISYNC__V1__RECORD_SYNC_RESPONSE__INIT;
+    Pisync__V1__Response response = PISYNC__V1__RESPONSE__INIT;
+    size_t i;
+
+    if (n_rejected > 16)
+        return -1;
+    for (i = 0; i < n_rejected; i++) {
+        pisync__v1__rejected_event__init(&items[i]);
+        items[i].index = rejected[i];
+        items[i].code = 3;
+        items[i].field = (char *)"timestamp";
+        items[i].message = (char *)"timestamp is in the future";
+        pointers[i] = &items[i];
+    }
+    record.accepted = accepted;
+    record.duplicates = duplicates;
+    record.n_rejected = n_rejected;
+    record.rejected = pointers;
+    response.id = id;
+    response.result_case = PISYNC__V1__RESPONSE__RESULT_RECORD_SYNC;
+    response.record_sync = &record;
+    return send_response(conn, &response);
+}

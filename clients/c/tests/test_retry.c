@@ -1,0 +1,191 @@
+/*
+ * test_retry.c - backoff delays, error classification and the retry loop.
+ */
+#include <string.h>
+
+#include "fake_server.h"
+#include "test.h"
+
+void test_retry_backoff_bounds(void)
+{
+    pisync_retry_policy policy = {5, 100, 1000, 0};
+    uint64_t rng = 42;
+    int retry, i;
+
+    for (retry = 1; retry <= 8; retry++) {
+        uint32_t ceiling = 100u << (retry - 1);
+        uint32_t low = 1000, high = 0;
+
+        if (ceiling > 1000)
+            ceiling = 1000;
+        for (i = 0; i < 200; i++) {
+            uint32_t d = pisync_backoff_delay_ms(&policy, retry, &rng);
+
+            CHECK(d >= ceiling / 2 && d <= ceiling);
+            low = d < low ? d : low;
+            high = d > high ? d : high;
+        }
+        CHECK(high > low); /* jitter: not always the same delay */
+    }
+    /* Huge retry numbers neither overflow nor exceed the cap. */
+    CHECK(pisync_backoff_delay_ms(&policy, 1000, &rng) <= 1000);
+    /* Defaults: 200 ms first, capped at 30 s. */
+    CHECK(pisync_backoff_delay_ms(NULL, 1, &rng) <= 200);
+    CHECK(pisync_backoff_delay_ms(NULL, 1, &rng) >= 100);
+    CHECK(pisync_backoff_delay_ms(NULL, 60, &rng) <= 30000);
+}
+
+void test_retry_backoff_deterministic_with_seed(void)
+{
+    pisync_retry_policy policy = {5, 100, 10000, 0};
+    uint64_t a = 7, b = 7;
+    int i;
+
+    for (i = 1; i < 10; i++)
+        CHECK(pisync_backoff_delay_ms(&policy, i, &a) == pisync_backoff_delay_ms(&policy, i, &b));
+}
+
+static pisync_error server_error(uint32_t code, int notice)
+{
+    pisync_error e;
+
+    memset(&e, 0, sizeof e);
+    e.status = PISYNC_ERR_SERVER;
+    e.code = code;
+    e.connection_notice = notice;
+    return e;
+}
+
+void test_retry_classification(void)
+{
+    pisync_error e;
+
+    memset(&e, 0, sizeof e);
+    e.status = PISYNC_ERR_CONNECT;
+    CHECK(pisync_error_is_retryable(&e));
+    e.status = PISYNC_ERR_IO;
+    CHECK(pisync_error_is_retryable(&e));
+    e.status = PISYNC_ERR_TIMEOUT;
+    CHECK(pisync_error_is_retryable(&e));
+    e.status = PISYNC_ERR_ARGUMENT;
+    CHECK(!pisync_error_is_retryable(&e));
+    e.status = PISYNC_ERR_SPOOL;
+    CHECK(!pisync_error_is_retryable(&e));
+    e = server_error(14, 0);
+    CHECK(pisync_error_is_retryable(&e));
+    e = server_error(8, 1);
+    CHECK(pisync_error_is_retryable(&e));
+    e = server_error(3, 0);
+    CHECK(!pisync_error_is_retryable(&e));
+    e = server_error(5, 0);
+    CHECK(!pisync_error_is_retryable(&e));
+    e = server_error(12, 0);
+    CHECK(!pisync_error_is_retryable(&e));
+    e = server_error(3, 1); /* a notice: about the connection, not the request */
+    CHECK(pisync_error_is_retryable(&e));
+    CHECK(!pisync_error_is_retryable(NULL));
+}
+
+/* A fake operation: fails with `failure` for the first `failures` attempts. */
+typedef struct {
+    int attempts;
+    int failures;
+    pisync_error failure;
+} flaky;
+
+static pisync_status flaky_attempt(pisync_client *client, void *context, pisync_error *err)
+{
+    flaky *f = context;
+
+    (void)client;
+    f->attempts++;
+    if (f->attempts <= f->failures) {
+        *err = f->failure;
+        return f->failure.status;
+    }
+    memset(err, 0, sizeof *err);
+    return PISYNC_OK;
+}
+
+static pisync_client *offline_client(void)
+{
+    char address[64];
+    pisync_client_options options;
+    pisync_client *client = NULL;
+
+    unused_address(address, sizeof address);
+    memset(&options, 0, sizeof options);
+    options.server = address;
+    pisync_client_new(&options, &client, NULL);
+    return client;
+}
+
+void test_retry_until_success(void)
+{
+    pisync_retry_policy policy = {5, 2, 10, 1};
+    pisync_client *client = offline_client();
+    flaky f;
+    pisync_error err;
+
+    REQUIRE(client != NULL);
+    memset(&f, 0, sizeof f);
+    f.failures = 2;
+    f.failure = server_error(14, 0);
+    CHECK(pisync_retry(client, &policy, flaky_attempt, &f, &err) == PISYNC_OK);
+    CHECK(f.attempts == 3);
+    CHECK(err.status == PISYNC_OK);
+    pisync_client_free(client);
+}
+
+/* A real call: pings, counting the attempts. */
+static pisync_status counting_ping(pisync_client *client, void *context, pisync_error *err)
+{
+    pisync_ping_result ping;
+
+    (*(int *)context)++;
+    return pisync_ping(client, &ping, err);
+}
+
+void test_retry_gives_up_after_max_attempts(void)
+{
+    pisync_retry_policy policy = {3, 2, 10, 1};
+    pisync_client *client = offline_client();
+    int64_t started;
+    pisync_error err;
+    int attempts = 0;
+    flaky f;
+
+    REQUIRE(client != NULL);
+    memset(&f, 0, sizeof f);
+    f.failures = 100;
+    f.failure.status = PISYNC_ERR_CONNECT;
+    CHECK(pisync_retry(client, &policy, flaky_attempt, &f, &err) == PISYNC_ERR_CONNECT);
+    CHECK(f.attempts == 3);
+    CHECK(err.status == PISYNC_ERR_CONNECT);
+    /* Real connection failures (nothing listens), with real short sleeps in between. */
+    started = pisync_monotonic_ms();
+    CHECK(pisync_retry(client, &policy, counting_ping, &attempts, &err) == PISYNC_ERR_CONNECT);
+    CHECK(attempts == 3);
+    CHECK(err.status == PISYNC_ERR_CONNECT && strstr(err.message, "cannot connect") != NULL);
+    CHECK(pisync_monotonic_ms() - started >= 2); /* at least the two minimal delays */
+    CHECK(pisync_monotonic_ms() - started < 2000);
+    pisync_client_free(client);
+}
+
+void test_retry_stops_on_rejection(void)
+{
+    pisync_retry_policy policy = {5, 2, 10, 1};
+    pisync_client *client = offline_client();
+    flaky f;
+    pisync_error err;
+
+    REQUIRE(client != NULL);
+    memset(&f, 0, sizeof f);
+    f.failures = 100;
+    f.failure = server_error(3, 0);
+    strcpy(f.failure.field, "limit");
+    CHECK(pisync_retry(client, &policy, flaky_attempt, &f, &err) == PISYNC_ERR_SERVER);
+    CHECK(f.attempts == 1);
+    CHECK(err.code == 3 && strcmp(err.field, "limit") == 0);
+    pisync_client_free(client);
+}
