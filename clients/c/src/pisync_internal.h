@@ -84,7 +84,58 @@ pisync_frame_result pisync_framebuf_next(pisync_framebuf *fb, size_t max_body,
 /* Bytes received and not consumed yet. */
 size_t pisync_framebuf_buffered(const pisync_framebuf *fb);
 
-/* ---- requests (pisync_client.c) ---- */
+/* ---- the client (pisync_connection.c, pisync_client.c) ---- */
+
+/* A request that was sent and not collected yet. */
+typedef struct {
+    uint64_t id;
+    int done;                       /* a response or an error is available */
+    Pisync__V1__Response *response; /* owned; NULL when the call failed */
+    pisync_error error;             /* why, when done and response is NULL */
+} pisync_pending_call;
+
+struct pisync_client {
+    char server[320]; /* as given, for messages */
+    char host[256];
+    char port[16];
+    int connect_timeout_ms;
+    int io_timeout_ms;
+    size_t max_frame;
+    int fd; /* -1 when not connected */
+    uint64_t next_id;
+    pisync_framebuf rx;
+    pisync_pending_call *pending;
+    size_t pending_count;
+    size_t pending_cap;
+};
+
+/* Socket I/O (pisync_connection.c). */
+
+/* Closes the socket (when open) and drops whatever was buffered from it. */
+void pisync_close_socket(pisync_client *c);
+/* Waits until `fd` is ready for `events` or the deadline (monotonic ms) passes.
+   Returns 1 when ready, 0 on timeout, -1 on error (errno set). */
+int pisync_wait_fd(int fd, short events, int64_t deadline);
+/* Sends all of `bytes`, waiting at most the I/O timeout. */
+pisync_status pisync_send_all(pisync_client *c, const uint8_t *bytes, size_t len,
+                              pisync_error *err);
+/* Reads whatever the socket has (waiting until the deadline) into the frame buffer. */
+pisync_status pisync_receive_some(pisync_client *c, int64_t deadline, pisync_error *err);
+
+/* Pending calls and pipelining (pisync_client.c). */
+
+/* The connection is unusable: every call still waiting fails with `why`. */
+void pisync_connection_failed(pisync_client *c, const pisync_error *why);
+/* Waits for the response to `id` and checks that it carries `expected`. On success the
+   caller owns *response. */
+pisync_status pisync_wait_response(pisync_client *c, uint64_t id,
+                                   Pisync__V1__Response__ResultCase expected,
+                                   Pisync__V1__Response **response, pisync_error *err);
+/* Assigns the next id, sends the request and registers it as pending. */
+pisync_status pisync_send_request(pisync_client *c, Pisync__V1__Request *request,
+                                  uint64_t *request_id, pisync_error *err);
+
+/* ---- requests (pisync_calls.c; the event conversions are in pisync_event.c) ---- */
 
 /* Builds and frames a RecordSync request exactly as pisync_send_record_batch sends it. */
 pisync_status pisync_encode_record_request(uint64_t id, const char *device_id,
@@ -97,13 +148,71 @@ pisync_status pisync_encode_record_request(uint64_t id, const char *device_id,
 void pisync_event_to_message(const pisync_event *event, Pisync__V1__SyncEvent *message);
 void pisync_event_from_message(const Pisync__V1__SyncEvent *message, pisync_event *event);
 
-/* ---- spool (pisync_spool.c) ---- */
+/* ---- spool (pisync_spool.c, pisync_spool_format.c, pisync_spool_file.c) ---- */
 
 /* CRC-32 (IEEE 802.3, the one zlib computes). */
 uint32_t pisync_crc32(const uint8_t *bytes, size_t len);
 
 /* Note: the pending events are stored contiguously, so pisync_spool_peek(spool, 0) points
    to an array of all pisync_spool_pending(spool) of them (valid until the next change). */
+
+struct pisync_spool {
+    char *path;
+    char *tmp_path;
+    int fd;      /* the spool file, -1 after a failed compaction left it unusable */
+    int lock_fd; /* PATH.lock, flock()ed while open */
+    size_t max_events;
+    pisync_event *events; /* live events are events[head .. head + count) */
+    size_t head;
+    size_t count;
+    size_t cap;
+    uint64_t file_end;   /* where the next record is written */
+    size_t dead_records; /* records in the file that no longer hold a live event */
+    uint64_t delivered;
+    uint64_t rejected;
+    uint64_t dropped_full;
+    uint64_t discarded_bytes;
+};
+
+/* The in-memory queue (pisync_spool.c). */
+
+/* Makes room for `extra` more events at the tail. Returns 0, or -1 when out of memory. */
+int pisync_spool_reserve_events(pisync_spool *s, size_t extra);
+void pisync_spool_push_event(pisync_spool *s, const pisync_event *event);
+void pisync_spool_remove_oldest(pisync_spool *s, size_t n);
+
+/* Records (pisync_spool_format.c). */
+
+/* Records being built in memory before they are written. */
+typedef struct {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+} pisync_spool_buffer;
+
+/* Returns room for `extra` more bytes at the end of the buffer, or NULL when out of
+   memory. */
+uint8_t *pisync_spool_buffer_grow(pisync_spool_buffer *b, size_t extra);
+/* Add one EVENT or REMOVE record to the buffer. Return 0, or -1 when out of memory. */
+int pisync_spool_add_event_record(pisync_spool_buffer *b, const pisync_event *event);
+int pisync_spool_add_remove_record(pisync_spool_buffer *b, uint32_t count, uint64_t delivered,
+                                   uint64_t rejected, uint64_t dropped_full);
+/* Replays the records in `data` (the file after its magic). Returns the number of bytes
+   that hold whole, valid records, or -1 when out of memory. */
+long long pisync_spool_replay(pisync_spool *s, const uint8_t *data, size_t size);
+
+/* The file (pisync_spool_file.c). */
+
+/* Fails with PISYNC_ERR_SPOOL, describing errno. */
+pisync_status pisync_spool_io_error(pisync_spool *s, pisync_error *err, const char *what);
+/* Appends records durably. On failure the file is cut back to where it was. */
+pisync_status pisync_spool_append_records(pisync_spool *s, const pisync_spool_buffer *b,
+                                          pisync_error *err);
+/* Compacts when the file is mostly dead weight; a failure is left for the next one. */
+void pisync_spool_maybe_compact(pisync_spool *s);
+/* Reads the open file into the queue: writes the magic into a new file, cuts off a torn
+   tail, and fails on a file that is not a spool. */
+pisync_status pisync_spool_load(pisync_spool *s, pisync_error *err);
 
 /* ---- time (pisync_retry.c) ---- */
 
