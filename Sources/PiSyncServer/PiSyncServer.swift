@@ -37,7 +37,8 @@ public final class PiSyncServer: Service, Sendable {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.configuration = configuration
-        self.dispatcher = RequestDispatcher(store: store, maxBatchSize: configuration.maxBatchSize, clock: clock)
+        self.dispatcher = RequestDispatcher(
+            store: store, maxBatchSize: configuration.maxBatchSize, maxFrameSize: configuration.maxFrameSize, clock: clock)
         self.store = store
         self.bus = bus
         self.logger = logger

@@ -8,6 +8,7 @@ import PiSyncStore
 struct RequestDispatcher: Sendable {
     let store: SyncStore
     let maxBatchSize: Int
+    let maxFrameSize: Int
     let clock: ServerClock
 
     func recordSync(id: UInt64, _ request: Pisync_V1_RecordSyncRequest) -> Pisync_V1_Response {
@@ -123,6 +124,8 @@ struct RequestDispatcher: Sendable {
             $0.ping = .with {
                 $0.version = ServerInfo.version
                 $0.uptimeMs = UInt64(max(0, clock.uptimeMillis()))
+                $0.maxBatchSize = UInt32(clamping: maxBatchSize)
+                $0.maxFrameSize = UInt32(clamping: maxFrameSize)
             }
         }
     }

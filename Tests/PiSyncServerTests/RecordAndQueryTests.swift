@@ -108,11 +108,13 @@ struct RecordAndQueryTests {
         }
     }
 
-    @Test("a batch over the configured maximum is refused whole")
+    @Test("a batch over the configured maximum is refused whole; Ping tells the limits")
     func batchLimit() async throws {
-        try await TestServer.with({ $0.maxBatchSize = 5 }) { server in
+        try await TestServer.with({ $0.maxBatchSize = 5; $0.maxFrameSize = 4096 }) { server in
             let client = try await server.client()
             defer { client.close() }
+            let pong = try await client.ping()
+            #expect(pong.maxBatchSize == 5 && pong.maxFrameSize == 4096)
             let error = await #expect(throws: PiSyncError.self) {
                 try await client.recordSync(deviceID: "pibook-1", events: (0..<6).map { Self.event($0, files: 1, errors: 0) })
             }

@@ -368,6 +368,11 @@ public nonisolated struct Pisync_V1_PingResponse: Sendable {
 
   public var uptimeMs: UInt64 = 0
 
+  /// The server's limits, so that a client can size its batches and frames.
+  public var maxBatchSize: UInt32 = 0
+
+  public var maxFrameSize: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1159,7 +1164,7 @@ nonisolated extension Pisync_V1_PingRequest: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Pisync_V1_PingResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PingResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}uptime_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}uptime_ms\0\u{3}max_batch_size\0\u{3}max_frame_size\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1169,6 +1174,8 @@ nonisolated extension Pisync_V1_PingResponse: SwiftProtobuf.Message, SwiftProtob
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.version) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.uptimeMs) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.maxBatchSize) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.maxFrameSize) }()
       default: break
       }
     }
@@ -1181,12 +1188,20 @@ nonisolated extension Pisync_V1_PingResponse: SwiftProtobuf.Message, SwiftProtob
     if self.uptimeMs != 0 {
       try visitor.visitSingularUInt64Field(value: self.uptimeMs, fieldNumber: 2)
     }
+    if self.maxBatchSize != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxBatchSize, fieldNumber: 3)
+    }
+    if self.maxFrameSize != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxFrameSize, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pisync_V1_PingResponse, rhs: Pisync_V1_PingResponse) -> Bool {
     if lhs.version != rhs.version {return false}
     if lhs.uptimeMs != rhs.uptimeMs {return false}
+    if lhs.maxBatchSize != rhs.maxBatchSize {return false}
+    if lhs.maxFrameSize != rhs.maxFrameSize {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

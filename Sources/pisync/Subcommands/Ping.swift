@@ -15,6 +15,7 @@ struct Ping: AsyncParsableCommand {
             if client.json { return try Output.printJSON(pong) }
             let millis = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
             print("pisync \(pong.version) up \(pong.uptimeMs / 1000) s, round trip \(String(format: "%.2f", millis)) ms")
+            print("limits: \(pong.maxBatchSize) events per RecordSync, frames up to \(pong.maxFrameSize) bytes")
         }
     }
 }
