@@ -82,6 +82,25 @@ size_t pisync_framebuf_buffered(const pisync_framebuf *fb)
     return fb->end - fb->start;
 }
 
+int pisync_bytes_reserve(uint8_t **data, size_t *cap, size_t used, size_t extra,
+                         size_t first_cap)
+{
+    size_t new_cap;
+    uint8_t *grown;
+
+    if (*cap - used >= extra)
+        return 0;
+    new_cap = *cap ? *cap : first_cap;
+    while (new_cap - used < extra)
+        new_cap *= 2;
+    grown = realloc(*data, new_cap);
+    if (grown == NULL)
+        return -1;
+    *data = grown;
+    *cap = new_cap;
+    return 0;
+}
+
 uint8_t *pisync_framebuf_reserve(pisync_framebuf *fb, size_t want, size_t *room)
 {
     if (fb->cap - fb->end < want && fb->start > 0) {
@@ -90,18 +109,8 @@ uint8_t *pisync_framebuf_reserve(pisync_framebuf *fb, size_t want, size_t *room)
         fb->end -= fb->start;
         fb->start = 0;
     }
-    if (fb->cap - fb->end < want) {
-        size_t new_cap = fb->cap ? fb->cap * 2 : 4096;
-        uint8_t *grown;
-
-        while (new_cap - fb->end < want)
-            new_cap *= 2;
-        grown = realloc(fb->data, new_cap);
-        if (grown == NULL)
-            return NULL;
-        fb->data = grown;
-        fb->cap = new_cap;
-    }
+    if (pisync_bytes_reserve(&fb->data, &fb->cap, fb->end, want, 4096) != 0)
+        return NULL;
     *room = fb->cap - fb->end;
     return fb->data + fb->end;
 }

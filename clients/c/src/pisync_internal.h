@@ -33,6 +33,12 @@ void pisync_copy_string(char *dst, size_t size, const char *src);
 
 /* ---- framing (pisync_framing.c) ---- */
 
+/* Makes room for `extra` more bytes after the first `used` bytes of the malloc'd array
+   `*data` of `*cap` bytes: the capacity doubles (from `first_cap` when it is 0) until they
+   fit. Returns 0, or -1 when out of memory (the array is then left as it was). */
+int pisync_bytes_reserve(uint8_t **data, size_t *cap, size_t used, size_t extra,
+                         size_t first_cap);
+
 #define PISYNC_VARINT_MAX 10
 #define PISYNC_DEFAULT_MAX_FRAME ((size_t)1 << 20)
 

@@ -74,18 +74,8 @@ uint32_t pisync_crc32(const uint8_t *bytes, size_t len)
 
 uint8_t *pisync_spool_buffer_grow(pisync_spool_buffer *b, size_t extra)
 {
-    if (b->cap - b->len < extra) {
-        size_t cap = b->cap ? b->cap : 256;
-        uint8_t *grown;
-
-        while (cap - b->len < extra)
-            cap *= 2;
-        grown = realloc(b->data, cap);
-        if (grown == NULL)
-            return NULL;
-        b->data = grown;
-        b->cap = cap;
-    }
+    if (pisync_bytes_reserve(&b->data, &b->cap, b->len, extra, 256) != 0)
+        return NULL;
     return b->data + b->len;
 }
 

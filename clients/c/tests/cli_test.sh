@@ -22,6 +22,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# pass DESCRIPTION, fail MESSAGE: count and print a check's result; fail also shows the
+# last command's output.
+pass() {
+    passed=$((passed + 1))
+    echo "PASS cli: $1"
+}
+fail() {
+    failed=$((failed + 1))
+    echo "FAIL cli: $1"
+    sed 's/^/    /' "$WORK/out" "$WORK/err"
+}
+
 # expect CODE DESCRIPTION COMMAND...: runs the command, checks its exit code.
 # Its output is left in $WORK/out and $WORK/err for follow-up checks.
 expect() {
@@ -31,24 +43,18 @@ expect() {
     "$@" >"$WORK/out" 2>"$WORK/err"
     rc=$?
     if [ "$rc" -eq "$code" ]; then
-        passed=$((passed + 1))
-        echo "PASS cli: $what"
+        pass "$what"
     else
-        failed=$((failed + 1))
-        echo "FAIL cli: $what: exit $rc, expected $code"
-        sed 's/^/    /' "$WORK/out" "$WORK/err"
+        fail "$what: exit $rc, expected $code"
     fi
 }
 
 # output_has TEXT DESCRIPTION: checks the last command's stdout+stderr.
 output_has() {
     if grep -q -- "$1" "$WORK/out" "$WORK/err"; then
-        passed=$((passed + 1))
-        echo "PASS cli: $2"
+        pass "$2"
     else
-        failed=$((failed + 1))
-        echo "FAIL cli: $2: no '$1' in the output"
-        sed 's/^/    /' "$WORK/out" "$WORK/err"
+        fail "$2: no '$1' in the output"
     fi
 }
 

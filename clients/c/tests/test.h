@@ -31,6 +31,15 @@ void test_remove_dir(char *dir);
         }                                                                                  \
     } while (0)
 
+/* REQUIRE for helpers that return a value: records the failure and returns `value`. */
+#define REQUIRE_OR_RETURN(cond, value)                                                     \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            test_failure(__FILE__, __LINE__, #cond);                                       \
+            return (value);                                                                \
+        }                                                                                  \
+    } while (0)
+
 /* Checks a pisync call and prints its error when it is not the expected status. */
 #define CHECK_STATUS(call, expected, errp)                                                 \
     do {                                                                                   \

@@ -23,6 +23,22 @@ static pisync_client *new_client(const char *address, int io_timeout_ms, size_t 
     return client;
 }
 
+/* Starts a fake server running `script` and returns a client for it, or NULL when the
+   client cannot be made (a server that cannot start is recorded as a failure). */
+static pisync_client *start_scripted(fake_server *server, fake_script script, int io_timeout_ms,
+                                     size_t max_frame)
+{
+    REQUIRE_OR_RETURN(fake_server_start(server, script, NULL) == 0, NULL);
+    return new_client(server->address, io_timeout_ms, max_frame);
+}
+
+/* Frees the client (which closes its connection) and checks that the script passed. */
+static void finish_scripted(fake_server *server, pisync_client *client)
+{
+    pisync_client_free(client);
+    CHECK(fake_server_finish(server) == 0);
+}
+
 /* Reads one request and checks its id and call. Returns the request (or NULL). */
 static Pisync__V1__Request *expect_request(fake_conn *conn, uint64_t id,
                                            Pisync__V1__Request__CallCase call)
@@ -45,6 +61,37 @@ static int skip_request(fake_conn *conn, uint64_t id, Pisync__V1__Request__CallC
         return -1;
     pisync__v1__request__free_unpacked(request, NULL);
     return 0;
+}
+
+/* Accepts a connection, answers its ping `id` with `version` and waits for the client to
+   close it. Returns 0 when it went so. */
+static int serve_one_ping(int listen_fd, uint64_t id, const char *version)
+{
+    fake_conn conn;
+    int ok;
+
+    if (fake_accept(listen_fd, &conn) != 0)
+        return -1;
+    ok = skip_request(&conn, id, PISYNC__V1__REQUEST__CALL_PING) == 0 &&
+         fake_send_ping(&conn, id, version) == 0 && fake_wait_eof(&conn) == 0;
+    fake_close(&conn);
+    return ok ? 0 : -1;
+}
+
+/* A one-connection script: reads ping 1, sends `reply` as raw bytes (nothing when `len` is
+   0) and, when `wait_eof`, waits for the client to close. Returns 0 when it went so. */
+static int reply_raw_to_first_ping(int listen_fd, const uint8_t *reply, size_t len, int wait_eof)
+{
+    fake_conn conn;
+    int ok;
+
+    if (fake_accept(listen_fd, &conn) != 0)
+        return 1;
+    ok = skip_request(&conn, 1, PISYNC__V1__REQUEST__CALL_PING) == 0 &&
+         (len == 0 || fake_send_bytes(&conn, reply, len) == 0) &&
+         (!wait_eof || fake_wait_eof(&conn) == 0);
+    fake_close(&conn);
+    return ok ? 0 : 1;
 }
 
 void test_client_bad_server_address(void)
@@ -132,8 +179,7 @@ void test_client_pipelined_out_of_order(void)
     pisync_record_result record;
     pisync_error err;
 
-    REQUIRE(fake_server_start(&server, pipelined_script, NULL) == 0);
-    client = new_client(server.address, 5000, 0);
+    client = start_scripted(&server, pipelined_script, 5000, 0);
     REQUIRE(client != NULL);
     pisync_event_init(&events[0], "dev-1", 1700000000000LL, 1, 0, 1.0f);
     pisync_event_init(&events[1], "dev-1", 1700000000001LL, 1, 0, 1.0f);
@@ -157,8 +203,7 @@ void test_client_pipelined_out_of_order(void)
     /* Collected ids are gone; unknown ids are refused. */
     CHECK(pisync_wait_ping(client, ping_id, &ping, &err) == PISYNC_ERR_ARGUMENT);
     CHECK(pisync_is_connected(client));
-    pisync_client_free(client);
-    CHECK(fake_server_finish(&server) == 0);
+    finish_scripted(&server, client);
 }
 
 /* ---- connection notices and reconnecting ---- */
@@ -176,10 +221,7 @@ static int notice_script(int listen_fd, void *context)
          fake_send_error(&conn, 0, 14, "", "server is shutting down") == 0;
     fake_close(&conn);
     /* The client comes back on a new connection; ids go on from 3. */
-    ok = ok && fake_accept(listen_fd, &conn) == 0 &&
-         skip_request(&conn, 3, PISYNC__V1__REQUEST__CALL_PING) == 0 &&
-         fake_send_ping(&conn, 3, "again") == 0 && fake_wait_eof(&conn) == 0;
-    fake_close(&conn);
+    ok = ok && serve_one_ping(listen_fd, 3, "again") == 0;
     return ok ? 0 : 1;
 }
 
@@ -191,8 +233,7 @@ void test_client_id0_notice_fails_all_pending(void)
     pisync_ping_result ping;
     pisync_error err;
 
-    REQUIRE(fake_server_start(&server, notice_script, NULL) == 0);
-    client = new_client(server.address, 5000, 0);
+    client = start_scripted(&server, notice_script, 5000, 0);
     REQUIRE(client != NULL);
     CHECK_STATUS(pisync_send_ping(client, &a, &err), PISYNC_OK, &err);
     CHECK_STATUS(pisync_send_ping(client, &b, &err), PISYNC_OK, &err);
@@ -205,8 +246,7 @@ void test_client_id0_notice_fails_all_pending(void)
     /* The next call reconnects by itself. */
     CHECK_STATUS(pisync_ping(client, &ping, &err), PISYNC_OK, &err);
     CHECK(strcmp(ping.version, "again") == 0);
-    pisync_client_free(client);
-    CHECK(fake_server_finish(&server) == 0);
+    finish_scripted(&server, client);
 }
 
 static int idle_script(int listen_fd, void *context)
@@ -220,10 +260,7 @@ static int idle_script(int listen_fd, void *context)
     /* What the server does after its idle timeout. */
     ok = fake_send_error(&conn, 0, 14, "", "idle timeout") == 0;
     fake_close(&conn);
-    ok = ok && fake_accept(listen_fd, &conn) == 0 &&
-         skip_request(&conn, 1, PISYNC__V1__REQUEST__CALL_PING) == 0 &&
-         fake_send_ping(&conn, 1, "fresh") == 0 && fake_wait_eof(&conn) == 0;
-    fake_close(&conn);
+    ok = ok && serve_one_ping(listen_fd, 1, "fresh") == 0;
     return ok ? 0 : 1;
 }
 
@@ -234,8 +271,7 @@ void test_client_reconnects_after_idle_close(void)
     pisync_ping_result ping;
     pisync_error err;
 
-    REQUIRE(fake_server_start(&server, idle_script, NULL) == 0);
-    client = new_client(server.address, 5000, 0);
+    client = start_scripted(&server, idle_script, 5000, 0);
     REQUIRE(client != NULL);
     CHECK_STATUS(pisync_connect(client, &err), PISYNC_OK, &err);
     pisync_sleep_ms(300); /* the notice and the close arrive while the client is idle */
@@ -243,8 +279,7 @@ void test_client_reconnects_after_idle_close(void)
        before sending and reconnects. */
     CHECK_STATUS(pisync_ping(client, &ping, &err), PISYNC_OK, &err);
     CHECK(strcmp(ping.version, "fresh") == 0);
-    pisync_client_free(client);
-    CHECK(fake_server_finish(&server) == 0);
+    finish_scripted(&server, client);
 }
 
 static int unknown_result_script(int listen_fd, void *context)
@@ -272,30 +307,21 @@ void test_client_unknown_result_fails_only_that_call(void)
     pisync_ping_result ping;
     pisync_error err;
 
-    REQUIRE(fake_server_start(&server, unknown_result_script, NULL) == 0);
-    client = new_client(server.address, 5000, 0);
+    client = start_scripted(&server, unknown_result_script, 5000, 0);
     REQUIRE(client != NULL);
     CHECK(pisync_ping(client, &ping, &err) == PISYNC_ERR_PROTOCOL);
     CHECK(pisync_is_connected(client)); /* the connection itself is fine */
     CHECK_STATUS(pisync_ping(client, &ping, &err), PISYNC_OK, &err);
-    pisync_client_free(client);
-    CHECK(fake_server_finish(&server) == 0);
+    finish_scripted(&server, client);
 }
 
 static int oversized_script(int listen_fd, void *context)
 {
     /* A length prefix of 1000 for a client that accepts 64, then a few body bytes. */
     static const uint8_t big[] = {0xe8, 0x07, 0x08, 0x01};
-    fake_conn conn;
-    int ok;
 
     (void)context;
-    if (fake_accept(listen_fd, &conn) != 0)
-        return 1;
-    ok = skip_request(&conn, 1, PISYNC__V1__REQUEST__CALL_PING) == 0 &&
-         fake_send_bytes(&conn, big, sizeof big) == 0 && fake_wait_eof(&conn) == 0;
-    fake_close(&conn);
-    return ok ? 0 : 1;
+    return reply_raw_to_first_ping(listen_fd, big, sizeof big, 1);
 }
 
 void test_client_response_over_limit(void)
@@ -305,27 +331,18 @@ void test_client_response_over_limit(void)
     pisync_ping_result ping;
     pisync_error err;
 
-    REQUIRE(fake_server_start(&server, oversized_script, NULL) == 0);
-    client = new_client(server.address, 5000, 64);
+    client = start_scripted(&server, oversized_script, 5000, 64);
     REQUIRE(client != NULL);
     CHECK(pisync_ping(client, &ping, &err) == PISYNC_ERR_PROTOCOL);
     CHECK(strstr(err.message, "limit") != NULL);
     CHECK(!pisync_is_connected(client)); /* frame boundaries are lost: connection dropped */
-    pisync_client_free(client);
-    CHECK(fake_server_finish(&server) == 0);
+    finish_scripted(&server, client);
 }
 
 static int silent_script(int listen_fd, void *context)
 {
-    fake_conn conn;
-    int ok;
-
     (void)context;
-    if (fake_accept(listen_fd, &conn) != 0)
-        return 1;
-    ok = skip_request(&conn, 1, PISYNC__V1__REQUEST__CALL_PING) == 0 && fake_wait_eof(&conn) == 0;
-    fake_close(&conn);
-    return ok ? 0 : 1;
+    return reply_raw_to_first_ping(listen_fd, NULL, 0, 1);
 }
 
 void test_client_timeout(void)
@@ -337,8 +354,7 @@ void test_client_timeout(void)
     int64_t started;
     int64_t elapsed;
 
-    REQUIRE(fake_server_start(&server, silent_script, NULL) == 0);
-    client = new_client(server.address, 300, 0);
+    client = start_scripted(&server, silent_script, 300, 0);
     REQUIRE(client != NULL);
     started = pisync_monotonic_ms();
     CHECK(pisync_ping(client, &ping, &err) == PISYNC_ERR_TIMEOUT);
@@ -346,23 +362,16 @@ void test_client_timeout(void)
     CHECK(elapsed >= 250 && elapsed < 5000);
     CHECK(pisync_error_is_retryable(&err));
     CHECK(!pisync_is_connected(client));
-    pisync_client_free(client);
-    CHECK(fake_server_finish(&server) == 0);
+    finish_scripted(&server, client);
 }
 
 static int half_frame_script(int listen_fd, void *context)
 {
     static const uint8_t half[] = {0x06, 0x08, 0x01, 0x1a};
-    fake_conn conn;
-    int ok;
 
     (void)context;
-    if (fake_accept(listen_fd, &conn) != 0)
-        return 1;
-    ok = skip_request(&conn, 1, PISYNC__V1__REQUEST__CALL_PING) == 0 &&
-         fake_send_bytes(&conn, half, sizeof half) == 0;
-    fake_close(&conn);
-    return ok ? 0 : 1;
+    /* Closes without waiting: the client is left with half a frame. */
+    return reply_raw_to_first_ping(listen_fd, half, sizeof half, 0);
 }
 
 void test_client_server_closes_mid_frame(void)
@@ -372,12 +381,10 @@ void test_client_server_closes_mid_frame(void)
     pisync_ping_result ping;
     pisync_error err;
 
-    REQUIRE(fake_server_start(&server, half_frame_script, NULL) == 0);
-    client = new_client(server.address, 5000, 0);
+    client = start_scripted(&server, half_frame_script, 5000, 0);
     REQUIRE(client != NULL);
     CHECK(pisync_ping(client, &ping, &err) == PISYNC_ERR_IO);
     CHECK(strstr(err.message, "closed the connection") != NULL);
     CHECK(!pisync_is_connected(client));
-    pisync_client_free(client);
-    CHECK(fake_server_finish(&server) == 0);
+    finish_scripted(&server, client);
 }

@@ -64,6 +64,24 @@ static int fixture_connect(flush_fixture *f, const char *address)
     return pisync_client_new(&options, &f->client, NULL) == PISYNC_OK ? 0 : -1;
 }
 
+/* A spool holding `devices` (as for fixture_open), a fake server running `script` and a
+   client for it. Records which step failed. */
+static int fixture_start(flush_fixture *f, const char *devices, fake_script script)
+{
+    REQUIRE_OR_RETURN(fixture_open(f, devices) == 0, -1);
+    REQUIRE_OR_RETURN(fake_server_start(&f->server, script, NULL) == 0, -1);
+    REQUIRE_OR_RETURN(fixture_connect(f, f->server.address) == 0, -1);
+    return 0;
+}
+
+/* Frees the client (which closes its connection) and checks that the script passed. */
+static void fixture_finish_server(flush_fixture *f)
+{
+    pisync_client_free(f->client);
+    f->client = NULL;
+    CHECK(fake_server_finish(&f->server) == 0);
+}
+
 static void fixture_close(flush_fixture *f)
 {
     pisync_client_free(f->client);
@@ -103,6 +121,15 @@ static uint64_t expect_batch(fake_conn *conn, const char *device, size_t count)
     }
     pisync__v1__request__free_unpacked(r, NULL);
     return id;
+}
+
+/* Reads a batch as expect_batch does and accepts all of its events. Returns 0 when it was as
+   expected. */
+static int accept_batch(fake_conn *conn, const char *device, size_t count)
+{
+    uint64_t id = expect_batch(conn, device, count);
+
+    return id != 0 && fake_send_record(conn, id, (uint32_t)count, 0, NULL, 0) == 0 ? 0 : -1;
 }
 
 void test_flush_empty_spool_is_noop(void)
@@ -148,9 +175,7 @@ void test_flush_acks_only_answered_batches(void)
     pisync_spool_stats stats;
     pisync_error err;
 
-    REQUIRE(fixture_open(&f, "aaaaa") == 0);
-    REQUIRE(fake_server_start(&f.server, answered_script, NULL) == 0);
-    REQUIRE(fixture_connect(&f, f.server.address) == 0);
+    REQUIRE(fixture_start(&f, "aaaaa", answered_script) == 0);
     CHECK(flush(&f, 2, &result, &err) == PISYNC_ERR_IO);
     CHECK(pisync_error_is_retryable(&err));
     CHECK(result.batches == 2 && result.accepted == 2 && result.duplicates == 1 &&
@@ -172,18 +197,13 @@ void test_flush_acks_only_answered_batches(void)
 static int by_device_script(int listen_fd, void *context)
 {
     fake_conn conn;
-    uint64_t id;
     int ok;
 
     (void)context;
     if (fake_accept(listen_fd, &conn) != 0)
         return 1;
-    ok = (id = expect_batch(&conn, "dev-a", 2)) != 0 &&
-         fake_send_record(&conn, id, 2, 0, NULL, 0) == 0 &&
-         (id = expect_batch(&conn, "dev-b", 1)) != 0 &&
-         fake_send_record(&conn, id, 1, 0, NULL, 0) == 0 &&
-         (id = expect_batch(&conn, "dev-a", 1)) != 0 &&
-         fake_send_record(&conn, id, 1, 0, NULL, 0) == 0 && fake_wait_eof(&conn) == 0;
+    ok = accept_batch(&conn, "dev-a", 2) == 0 && accept_batch(&conn, "dev-b", 1) == 0 &&
+         accept_batch(&conn, "dev-a", 1) == 0 && fake_wait_eof(&conn) == 0;
     fake_close(&conn);
     return ok ? 0 : 1;
 }
@@ -194,14 +214,10 @@ void test_flush_batches_by_device(void)
     pisync_flush_result result;
     pisync_error err;
 
-    REQUIRE(fixture_open(&f, "aaba") == 0);
-    REQUIRE(fake_server_start(&f.server, by_device_script, NULL) == 0);
-    REQUIRE(fixture_connect(&f, f.server.address) == 0);
+    REQUIRE(fixture_start(&f, "aaba", by_device_script) == 0);
     CHECK_STATUS(flush(&f, 0, &result, &err), PISYNC_OK, &err);
     CHECK(result.batches == 3 && result.accepted == 4 && result.remaining == 0);
-    pisync_client_free(f.client);
-    f.client = NULL;
-    CHECK(fake_server_finish(&f.server) == 0);
+    fixture_finish_server(&f);
     fixture_close(&f);
 }
 
@@ -228,17 +244,13 @@ void test_flush_drops_whole_rejected_batch(void)
     pisync_spool_stats stats;
     pisync_error err;
 
-    REQUIRE(fixture_open(&f, "aaa") == 0);
-    REQUIRE(fake_server_start(&f.server, reject_all_script, NULL) == 0);
-    REQUIRE(fixture_connect(&f, f.server.address) == 0);
+    REQUIRE(fixture_start(&f, "aaa", reject_all_script) == 0);
     CHECK_STATUS(flush(&f, 0, &result, &err), PISYNC_OK, &err);
     CHECK(result.rejected == 3 && result.accepted == 0 && result.remaining == 0);
     CHECK(f.rejected_calls == 3);
     pisync_spool_get_stats(f.spool, &stats);
     CHECK(stats.rejected == 3 && stats.delivered == 0);
-    pisync_client_free(f.client);
-    f.client = NULL;
-    CHECK(fake_server_finish(&f.server) == 0);
+    fixture_finish_server(&f);
     fixture_close(&f);
 }
 
@@ -278,15 +290,11 @@ void test_flush_shrinks_batches_for_low_server_limit(void)
     pisync_flush_result result;
     pisync_error err;
 
-    REQUIRE(fixture_open(&f, "aaaaa") == 0);
-    REQUIRE(fake_server_start(&f.server, small_limit_script, NULL) == 0);
-    REQUIRE(fixture_connect(&f, f.server.address) == 0);
+    REQUIRE(fixture_start(&f, "aaaaa", small_limit_script) == 0);
     CHECK_STATUS(flush(&f, 0, &result, &err), PISYNC_OK, &err);
     CHECK(result.accepted == 5 && result.rejected == 0 && result.remaining == 0);
     CHECK(f.rejected_calls == 0);
-    pisync_client_free(f.client);
-    f.client = NULL;
-    CHECK(fake_server_finish(&f.server) == 0);
+    fixture_finish_server(&f);
     fixture_close(&f);
 }
 
@@ -306,9 +314,8 @@ static int unavailable_script(int listen_fd, void *context)
          fake_send_error(&conn, 0, 3, "", "frame body is not a Request") == 0;
     fake_close(&conn);
     /* 3: accepted. */
-    ok = ok && fake_accept(listen_fd, &conn) == 0 &&
-         (id = expect_batch(&conn, "dev-a", 3)) != 0 &&
-         fake_send_record(&conn, id, 3, 0, NULL, 0) == 0 && fake_wait_eof(&conn) == 0;
+    ok = ok && fake_accept(listen_fd, &conn) == 0 && accept_batch(&conn, "dev-a", 3) == 0 &&
+         fake_wait_eof(&conn) == 0;
     fake_close(&conn);
     return ok ? 0 : 1;
 }
@@ -319,9 +326,7 @@ void test_flush_keeps_events_on_unavailable_and_notices(void)
     pisync_flush_result result;
     pisync_error err;
 
-    REQUIRE(fixture_open(&f, "aaa") == 0);
-    REQUIRE(fake_server_start(&f.server, unavailable_script, NULL) == 0);
-    REQUIRE(fixture_connect(&f, f.server.address) == 0);
+    REQUIRE(fixture_start(&f, "aaa", unavailable_script) == 0);
 
     CHECK(flush(&f, 0, &result, &err) == PISYNC_ERR_SERVER);
     CHECK(err.code == 14 && !err.connection_notice && pisync_error_is_retryable(&err));
@@ -335,8 +340,6 @@ void test_flush_keeps_events_on_unavailable_and_notices(void)
 
     CHECK_STATUS(flush(&f, 0, &result, &err), PISYNC_OK, &err);
     CHECK(result.accepted == 3 && result.remaining == 0);
-    pisync_client_free(f.client);
-    f.client = NULL;
-    CHECK(fake_server_finish(&f.server) == 0);
+    fixture_finish_server(&f);
     fixture_close(&f);
 }

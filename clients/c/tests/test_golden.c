@@ -104,6 +104,37 @@ static Pisync__V1__Response *decode_response(const uint8_t *golden, size_t len)
     return response;
 }
 
+/* Decodes a golden Response and checks its id and result case. Returns it (free with
+   pisync__v1__response__free_unpacked), or NULL after recording why not. */
+static Pisync__V1__Response *decode_response_as(const uint8_t *golden, size_t len, uint64_t id,
+                                                Pisync__V1__Response__ResultCase result)
+{
+    Pisync__V1__Response *decoded = decode_response(golden, len);
+
+    REQUIRE_OR_RETURN(decoded != NULL, NULL);
+    CHECK(decoded->id == id);
+    if (decoded->result_case != result) {
+        test_failure(__FILE__, __LINE__, "decoded->result_case == result");
+        pisync__v1__response__free_unpacked(decoded, NULL);
+        return NULL;
+    }
+    return decoded;
+}
+
+/* Builds a RecordSync request with the library's own request builder (what pisync_record
+   sends) and compares its bytes with the golden file. */
+static void check_library_request(uint64_t id, const char *device, const pisync_event *events,
+                                  size_t count, const uint8_t *golden, size_t golden_len)
+{
+    uint8_t *frame = NULL;
+    size_t frame_len = 0;
+
+    CHECK(pisync_encode_record_request(id, device, events, count, &frame, &frame_len, NULL) ==
+          PISYNC_OK);
+    check_same_bytes(frame, frame_len, golden, golden_len);
+    free(frame);
+}
+
 static int event_is(const Pisync__V1__SyncEvent *e, const char *device, int64_t timestamp,
                     uint32_t files, uint32_t errors, float speed)
 {
@@ -122,8 +153,6 @@ void test_golden_record_sync_single(void)
     Pisync__V1__Request request = PISYNC__V1__REQUEST__INIT;
     pisync_event lib_event;
     Pisync__V1__Request *decoded;
-    uint8_t *frame = NULL;
-    size_t frame_len = 0;
 
     REQUIRE(golden != NULL);
     event.device_id = (char *)"pibook-001";
@@ -140,10 +169,7 @@ void test_golden_record_sync_single(void)
 
     /* The library's own request builder (what pisync_record sends) gives the same bytes. */
     pisync_event_init(&lib_event, "pibook-001", 1700000000000LL, 12, 0, 8.5f);
-    CHECK(pisync_encode_record_request(1, NULL, &lib_event, 1, &frame, &frame_len, NULL) ==
-          PISYNC_OK);
-    check_same_bytes(frame, frame_len, golden, len);
-    free(frame);
+    check_library_request(1, NULL, &lib_event, 1, golden, len);
 
     decoded = decode_request(golden, len);
     CHECK(decoded != NULL);
@@ -173,8 +199,6 @@ void test_golden_record_sync_batch(void)
     Pisync__V1__Request request = PISYNC__V1__REQUEST__INIT;
     pisync_event lib[3];
     Pisync__V1__Request *decoded;
-    uint8_t *frame = NULL;
-    size_t frame_len = 0;
 
     REQUIRE(golden != NULL);
     /* The device is named once, at request level; the events leave device_id empty. */
@@ -200,10 +224,7 @@ void test_golden_record_sync_batch(void)
     pisync_event_init(&lib[0], "pibox-042", 1700000000000LL, 0, 3, 0.25f);
     pisync_event_init(&lib[1], "pibox-042", 1700000060000LL, 5, 1, 2.0f);
     pisync_event_init(&lib[2], "", 1700000120000LL, 20, 0, 12.5f);
-    CHECK(pisync_encode_record_request(2, "pibox-042", lib, 3, &frame, &frame_len, NULL) ==
-          PISYNC_OK);
-    check_same_bytes(frame, frame_len, golden, len);
-    free(frame);
+    check_library_request(2, "pibox-042", lib, 3, golden, len);
 
     decoded = decode_request(golden, len);
     CHECK(decoded != NULL);
@@ -244,10 +265,8 @@ void test_golden_response_error(void)
     response.error = &error;
     check_encoding(&response.base, golden, len);
 
-    decoded = decode_response(golden, len);
+    decoded = decode_response_as(golden, len, 3, PISYNC__V1__RESPONSE__RESULT_ERROR);
     REQUIRE(decoded != NULL);
-    CHECK(decoded->id == 3);
-    REQUIRE(decoded->result_case == PISYNC__V1__RESPONSE__RESULT_ERROR);
     CHECK(decoded->error->code == 3);
     CHECK(strcmp(decoded->error->field, "timestamp") == 0);
     CHECK(strcmp(decoded->error->message, message) == 0);
@@ -278,10 +297,8 @@ void test_golden_response_alert(void)
     response.failure_alert = &alert;
     check_encoding(&response.base, golden, len);
 
-    decoded = decode_response(golden, len);
+    decoded = decode_response_as(golden, len, 4, PISYNC__V1__RESPONSE__RESULT_FAILURE_ALERT);
     REQUIRE(decoded != NULL);
-    CHECK(decoded->id == 4);
-    REQUIRE(decoded->result_case == PISYNC__V1__RESPONSE__RESULT_FAILURE_ALERT);
     CHECK(decoded->failure_alert->sequence == 7);
     CHECK(strcmp(decoded->failure_alert->device_id, "pibox-042") == 0);
     CHECK(decoded->failure_alert->consecutive_failures == 3);
@@ -306,10 +323,8 @@ void test_golden_response_record_sync(void)
     response.record_sync = &record;
     check_encoding(&response.base, golden, len);
 
-    decoded = decode_response(golden, len);
+    decoded = decode_response_as(golden, len, 1, PISYNC__V1__RESPONSE__RESULT_RECORD_SYNC);
     REQUIRE(decoded != NULL);
-    CHECK(decoded->id == 1);
-    REQUIRE(decoded->result_case == PISYNC__V1__RESPONSE__RESULT_RECORD_SYNC);
     CHECK(decoded->record_sync->accepted == 1);
     CHECK(decoded->record_sync->duplicates == 0);
     CHECK(decoded->record_sync->n_rejected == 0);

@@ -107,6 +107,26 @@ static pisync_status flaky_attempt(pisync_client *client, void *context, pisync_
     return PISYNC_OK;
 }
 
+static flaky flaky_failing(int failures, pisync_error failure)
+{
+    flaky f;
+
+    memset(&f, 0, sizeof f);
+    f.failures = failures;
+    f.failure = failure;
+    return f;
+}
+
+/* A local failure (no server involved) with `status`. */
+static pisync_error local_error(pisync_status status)
+{
+    pisync_error e;
+
+    memset(&e, 0, sizeof e);
+    e.status = status;
+    return e;
+}
+
 static pisync_client *offline_client(void)
 {
     char address[64];
@@ -128,9 +148,7 @@ void test_retry_until_success(void)
     pisync_error err;
 
     REQUIRE(client != NULL);
-    memset(&f, 0, sizeof f);
-    f.failures = 2;
-    f.failure = server_error(14, 0);
+    f = flaky_failing(2, server_error(14, 0));
     CHECK(pisync_retry(client, &policy, flaky_attempt, &f, &err) == PISYNC_OK);
     CHECK(f.attempts == 3);
     CHECK(err.status == PISYNC_OK);
@@ -156,9 +174,7 @@ void test_retry_gives_up_after_max_attempts(void)
     flaky f;
 
     REQUIRE(client != NULL);
-    memset(&f, 0, sizeof f);
-    f.failures = 100;
-    f.failure.status = PISYNC_ERR_CONNECT;
+    f = flaky_failing(100, local_error(PISYNC_ERR_CONNECT));
     CHECK(pisync_retry(client, &policy, flaky_attempt, &f, &err) == PISYNC_ERR_CONNECT);
     CHECK(f.attempts == 3);
     CHECK(err.status == PISYNC_ERR_CONNECT);
@@ -180,9 +196,7 @@ void test_retry_stops_on_rejection(void)
     pisync_error err;
 
     REQUIRE(client != NULL);
-    memset(&f, 0, sizeof f);
-    f.failures = 100;
-    f.failure = server_error(3, 0);
+    f = flaky_failing(100, server_error(3, 0));
     strcpy(f.failure.field, "limit");
     CHECK(pisync_retry(client, &policy, flaky_attempt, &f, &err) == PISYNC_ERR_SERVER);
     CHECK(f.attempts == 1);

@@ -48,6 +48,28 @@ static pisync_spool *open_spool(const char *path, size_t max_events)
     return spool;
 }
 
+/* A new directory `d` and an open spool in it. Records a directory that cannot be made;
+   returns NULL also when the spool cannot be opened. */
+static pisync_spool *new_spool(spool_dir *d, size_t max_events)
+{
+    REQUIRE_OR_RETURN(spool_dir_new(d) == 0, NULL);
+    return open_spool(d->path, max_events);
+}
+
+/* Closes `spool` and opens its file again, as after a restart. */
+static pisync_spool *reopen_spool(pisync_spool *spool, const char *path, size_t max_events)
+{
+    pisync_spool_close(spool);
+    return open_spool(path, max_events);
+}
+
+/* Closes the spool and removes its directory. */
+static void spool_done(pisync_spool *spool, spool_dir *d)
+{
+    pisync_spool_close(spool);
+    test_remove_dir(d->dir);
+}
+
 /* Event i: a distinct timestamp and counts, so each one can be recognized. */
 static pisync_event event_n(int i)
 {
@@ -98,21 +120,31 @@ static long file_size(const char *path)
     return stat(path, &st) == 0 ? (long)st.st_size : -1;
 }
 
+/* A new directory `d` with a closed spool file holding event_n(0 .. count-1). Returns 0
+   when it was made (a failure is recorded). */
+static int spool_file_with_events(spool_dir *d, int count)
+{
+    pisync_spool *spool = new_spool(d, 0);
+
+    REQUIRE_OR_RETURN(spool != NULL, -1);
+    CHECK(append_n(spool, 0, count) == 0);
+    pisync_spool_close(spool);
+    return 0;
+}
+
 void test_spool_append_and_read_back(void)
 {
     spool_dir d;
     pisync_spool *spool;
     pisync_spool_stats stats;
 
-    REQUIRE(spool_dir_new(&d) == 0);
-    spool = open_spool(d.path, 0);
+    spool = new_spool(&d, 0);
     REQUIRE(spool != NULL);
     CHECK(pisync_spool_pending(spool) == 0);
     CHECK(append_n(spool, 0, 3) == 0);
     CHECK(holds(spool, 0, 3));
-    pisync_spool_close(spool);
 
-    spool = open_spool(d.path, 0);
+    spool = reopen_spool(spool, d.path, 0);
     REQUIRE(spool != NULL);
     CHECK(holds(spool, 0, 3));
     pisync_spool_get_stats(spool, &stats);
@@ -126,8 +158,7 @@ void test_spool_append_and_read_back(void)
         nameless.device_id[0] = '\0';
         CHECK(pisync_spool_append(spool, &nameless, &err) == PISYNC_ERR_ARGUMENT);
     }
-    pisync_spool_close(spool);
-    test_remove_dir(d.dir);
+    spool_done(spool, &d);
 }
 
 /* Writes 3 events, cuts `cut` bytes off the end, and checks that reopening keeps the
@@ -139,11 +170,7 @@ static void check_torn_tail(size_t cut)
     pisync_spool_stats stats;
     long before_third, full;
 
-    if (spool_dir_new(&d) != 0) {
-        CHECK(0);
-        return;
-    }
-    spool = open_spool(d.path, 0);
+    spool = new_spool(&d, 0);
     REQUIRE(spool != NULL);
     CHECK(append_n(spool, 0, 2) == 0);
     before_third = file_size(d.path);
@@ -161,13 +188,11 @@ static void check_torn_tail(size_t cut)
     CHECK(stats.discarded_bytes == (uint64_t)(full - (long)cut - before_third));
     CHECK(file_size(d.path) == before_third); /* the torn bytes are cut off */
     CHECK(append_n(spool, 2, 4) == 0);
-    pisync_spool_close(spool);
 
-    spool = open_spool(d.path, 0);
+    spool = reopen_spool(spool, d.path, 0);
     REQUIRE(spool != NULL);
     CHECK(holds(spool, 0, 4));
-    pisync_spool_close(spool);
-    test_remove_dir(d.dir);
+    spool_done(spool, &d);
 }
 
 void test_spool_torn_last_record(void)
@@ -188,11 +213,7 @@ void test_spool_corrupt_last_record(void)
     int fd;
     unsigned char byte;
 
-    REQUIRE(spool_dir_new(&d) == 0);
-    spool = open_spool(d.path, 0);
-    REQUIRE(spool != NULL);
-    CHECK(append_n(spool, 0, 3) == 0);
-    pisync_spool_close(spool);
+    REQUIRE(spool_file_with_events(&d, 3) == 0);
     size = file_size(d.path);
     fd = open(d.path, O_RDWR);
     REQUIRE(fd >= 0);
@@ -204,8 +225,7 @@ void test_spool_corrupt_last_record(void)
     spool = open_spool(d.path, 0);
     REQUIRE(spool != NULL);
     CHECK(holds(spool, 0, 2));
-    pisync_spool_close(spool);
-    test_remove_dir(d.dir);
+    spool_done(spool, &d);
 }
 
 /* Some file systems leave zeros (not a short file) after a power cut. */
@@ -216,11 +236,7 @@ void test_spool_zero_filled_tail(void)
     pisync_spool *spool;
     int fd;
 
-    REQUIRE(spool_dir_new(&d) == 0);
-    spool = open_spool(d.path, 0);
-    REQUIRE(spool != NULL);
-    CHECK(append_n(spool, 0, 3) == 0);
-    pisync_spool_close(spool);
+    REQUIRE(spool_file_with_events(&d, 3) == 0);
     fd = open(d.path, O_WRONLY | O_APPEND);
     REQUIRE(fd >= 0);
     CHECK(write(fd, zeros, sizeof zeros) == (ssize_t)sizeof zeros);
@@ -229,8 +245,7 @@ void test_spool_zero_filled_tail(void)
     spool = open_spool(d.path, 0);
     REQUIRE(spool != NULL);
     CHECK(holds(spool, 0, 3));
-    pisync_spool_close(spool);
-    test_remove_dir(d.dir);
+    spool_done(spool, &d);
 }
 
 void test_spool_bound_drops_oldest(void)
@@ -239,22 +254,19 @@ void test_spool_bound_drops_oldest(void)
     pisync_spool *spool;
     pisync_spool_stats stats;
 
-    REQUIRE(spool_dir_new(&d) == 0);
-    spool = open_spool(d.path, 3);
+    spool = new_spool(&d, 3);
     REQUIRE(spool != NULL);
     CHECK(append_n(spool, 0, 5) == 0);
     CHECK(holds(spool, 2, 5)); /* events 0 and 1 were the oldest */
     pisync_spool_get_stats(spool, &stats);
     CHECK(stats.dropped_full == 2);
-    pisync_spool_close(spool);
 
-    spool = open_spool(d.path, 3);
+    spool = reopen_spool(spool, d.path, 3);
     REQUIRE(spool != NULL);
     CHECK(holds(spool, 2, 5));
     pisync_spool_get_stats(spool, &stats);
     CHECK(stats.dropped_full == 2); /* the count survives reopening */
-    pisync_spool_close(spool);
-    test_remove_dir(d.dir);
+    spool_done(spool, &d);
 }
 
 void test_spool_lower_bound_on_reopen(void)
@@ -263,22 +275,18 @@ void test_spool_lower_bound_on_reopen(void)
     pisync_spool *spool;
     pisync_spool_stats stats;
 
-    REQUIRE(spool_dir_new(&d) == 0);
-    spool = open_spool(d.path, 10);
+    spool = new_spool(&d, 10);
     REQUIRE(spool != NULL);
     CHECK(append_n(spool, 0, 6) == 0);
-    pisync_spool_close(spool);
-    spool = open_spool(d.path, 4);
+    spool = reopen_spool(spool, d.path, 4);
     REQUIRE(spool != NULL);
     CHECK(holds(spool, 2, 6));
     pisync_spool_get_stats(spool, &stats);
     CHECK(stats.dropped_full == 2);
-    pisync_spool_close(spool);
-    spool = open_spool(d.path, 10);
+    spool = reopen_spool(spool, d.path, 10);
     REQUIRE(spool != NULL);
     CHECK(holds(spool, 2, 6));
-    pisync_spool_close(spool);
-    test_remove_dir(d.dir);
+    spool_done(spool, &d);
 }
 
 void test_spool_ack_deletes_only_acknowledged(void)
@@ -288,8 +296,7 @@ void test_spool_ack_deletes_only_acknowledged(void)
     pisync_spool_stats stats;
     pisync_error err;
 
-    REQUIRE(spool_dir_new(&d) == 0);
-    spool = open_spool(d.path, 0);
+    spool = new_spool(&d, 0);
     REQUIRE(spool != NULL);
     CHECK(append_n(spool, 0, 5) == 0);
     /* The server answered for the two oldest: one acknowledged, one rejected. */
@@ -299,25 +306,22 @@ void test_spool_ack_deletes_only_acknowledged(void)
     CHECK(pisync_spool_ack(spool, 4, 0, &err) == PISYNC_ERR_ARGUMENT);
     CHECK(pisync_spool_ack(spool, 1, 2, &err) == PISYNC_ERR_ARGUMENT);
     CHECK(holds(spool, 2, 5));
-    pisync_spool_close(spool);
 
     /* Unacknowledged events are still there after a restart; acknowledged ones are not. */
-    spool = open_spool(d.path, 0);
+    spool = reopen_spool(spool, d.path, 0);
     REQUIRE(spool != NULL);
     CHECK(holds(spool, 2, 5));
     pisync_spool_get_stats(spool, &stats);
     CHECK(stats.delivered == 1 && stats.rejected == 1 && stats.dropped_full == 0);
     CHECK_STATUS(pisync_spool_ack(spool, 3, 0, &err), PISYNC_OK, &err);
     CHECK(pisync_spool_pending(spool) == 0);
-    pisync_spool_close(spool);
 
-    spool = open_spool(d.path, 0);
+    spool = reopen_spool(spool, d.path, 0);
     REQUIRE(spool != NULL);
     CHECK(pisync_spool_pending(spool) == 0);
     pisync_spool_get_stats(spool, &stats);
     CHECK(stats.delivered == 4 && stats.rejected == 1);
-    pisync_spool_close(spool);
-    test_remove_dir(d.dir);
+    spool_done(spool, &d);
 }
 
 void test_spool_compaction_keeps_file_small(void)
@@ -327,8 +331,7 @@ void test_spool_compaction_keeps_file_small(void)
     pisync_spool_stats stats;
     long after_fill, size;
 
-    REQUIRE(spool_dir_new(&d) == 0);
-    spool = open_spool(d.path, 100);
+    spool = new_spool(&d, 100);
     REQUIRE(spool != NULL);
     CHECK(append_n(spool, 0, 100) == 0);
     after_fill = file_size(d.path);
@@ -343,14 +346,12 @@ void test_spool_compaction_keeps_file_small(void)
     /* Acknowledging everything compacts to the magic and the counters. */
     CHECK(pisync_spool_ack(spool, 100, 0, NULL) == PISYNC_OK);
     CHECK(file_size(d.path) < 64);
-    pisync_spool_close(spool);
 
-    spool = open_spool(d.path, 100);
+    spool = reopen_spool(spool, d.path, 100);
     REQUIRE(spool != NULL);
     pisync_spool_get_stats(spool, &stats);
     CHECK(stats.pending == 0 && stats.dropped_full == 2000 && stats.delivered == 100);
-    pisync_spool_close(spool);
-    test_remove_dir(d.dir);
+    spool_done(spool, &d);
 }
 
 static int write_file(const char *path, const void *bytes, size_t len)
@@ -397,12 +398,10 @@ void test_spool_torn_header_and_leftover_tmp(void)
     CHECK(pisync_spool_pending(spool) == 0);
     CHECK(access(tmp, F_OK) != 0);
     CHECK(append_n(spool, 0, 2) == 0);
-    pisync_spool_close(spool);
-    spool = open_spool(d.path, 0);
+    spool = reopen_spool(spool, d.path, 0);
     REQUIRE(spool != NULL);
     CHECK(holds(spool, 0, 2));
-    pisync_spool_close(spool);
-    test_remove_dir(d.dir);
+    spool_done(spool, &d);
 }
 
 void test_spool_is_locked_while_open(void)
@@ -413,8 +412,7 @@ void test_spool_is_locked_while_open(void)
     pid_t child;
     int status = 0;
 
-    REQUIRE(spool_dir_new(&d) == 0);
-    spool = open_spool(d.path, 0);
+    spool = new_spool(&d, 0);
     REQUIRE(spool != NULL);
     snprintf(lock, sizeof lock, "%s.lock", d.path);
     fflush(NULL);
@@ -428,6 +426,5 @@ void test_spool_is_locked_while_open(void)
         _exit(busy ? 0 : 1);
     }
     CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    pisync_spool_close(spool);
-    test_remove_dir(d.dir);
+    spool_done(spool, &d);
 }
