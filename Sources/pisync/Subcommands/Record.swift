@@ -16,10 +16,13 @@ struct Record: AsyncParsableCommand {
     @Option(name: .long, help: "Errors during the sync.")
     var errors: UInt32
 
-    @Option(name: .long, help: "Internet speed in Mbps.")
+    // Unconditional, so that a negative value reaches the server and gets its precise error.
+    @Option(name: .long, parsing: .unconditional, help: "Internet speed in Mbps.")
     var speed: Float
 
-    @Option(name: .long, help: "When the sync happened: ISO 8601 or Unix milliseconds (default: now).")
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: "When the sync happened: ISO 8601 or Unix milliseconds (default: now).")
     var timestamp: String?
 
     @OptionGroup var client: ClientOptions
