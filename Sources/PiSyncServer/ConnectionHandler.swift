@@ -18,15 +18,20 @@ final class ConnectionHandler: ChannelInboundHandler {
     private let dispatcher: RequestDispatcher
     private let bus: AlertBus
     private let subscriberBufferSize: Int
+    private let subscriberSendBuffer: Int
     private let alertThreshold: Int
     private let logger: Logger
     private var subscriptions: [UInt64: AlertSubscription] = [:]
     private var closing = false
 
-    init(dispatcher: RequestDispatcher, bus: AlertBus, subscriberBufferSize: Int, alertThreshold: Int, logger: Logger) {
+    init(
+        dispatcher: RequestDispatcher, bus: AlertBus, subscriberBufferSize: Int, subscriberSendBuffer: Int,
+        alertThreshold: Int, logger: Logger
+    ) {
         self.dispatcher = dispatcher
         self.bus = bus
         self.subscriberBufferSize = subscriberBufferSize
+        self.subscriberSendBuffer = subscriberSendBuffer
         self.alertThreshold = alertThreshold
         self.logger = logger
     }
@@ -89,10 +94,27 @@ final class ConnectionHandler: ChannelInboundHandler {
                     $0.alertThreshold = UInt32(clamping: alertThreshold)
                 }
             }, context)
+        if subscriptions.isEmpty {
+            boundSocketBuffers(context)
+        }
         let subscription = AlertSubscription(id: id, capacity: subscriberBufferSize, channel: context.channel, bus: bus)
         subscriptions[id] = subscription
         bus.add(subscription)
         logger.debug("subscribed", metadata: ["subscription": "\(id)"])
+    }
+
+    /// Caps what the kernel and NIO may buffer for this connection once it streams alerts, so a
+    /// subscriber that stops reading shows up in its own alert buffer after kilobytes, not
+    /// after the megabytes that send-buffer autotuning would allow.
+    private func boundSocketBuffers(_ context: ChannelHandlerContext) {
+        guard let options = context.channel.syncOptions else { return }
+        let size = max(1024, subscriberSendBuffer)
+        do {
+            try options.setOption(.socketOption(.so_sndbuf), value: SocketOptionValue(clamping: size))
+            try options.setOption(.writeBufferWaterMark, value: .init(low: size / 2, high: size))
+        } catch {
+            logger.debug("could not bound the subscriber's send buffers: \(error)")
+        }
     }
 
     private func cancel(id: UInt64, subscriptionID: UInt64, _ context: ChannelHandlerContext) {

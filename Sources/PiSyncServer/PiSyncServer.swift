@@ -95,15 +95,11 @@ public final class PiSyncServer: Service, Sendable {
     }
 
     private func bind() async throws -> NIOAsyncChannel<any Channel, Never> {
-        var bootstrap = ServerBootstrap(group: group)
+        try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
-        if let size = configuration.socketSendBuffer {
-            bootstrap = bootstrap.childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(size))
-        }
-        return try await bootstrap
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try self.configure(channel)
@@ -138,7 +134,8 @@ public final class PiSyncServer: Service, Sendable {
             MessageToByteHandler(MessageFrameEncoder<Pisync_V1_Response>()),
             ConnectionHandler(
                 dispatcher: dispatcher, bus: bus, subscriberBufferSize: configuration.subscriberBufferSize,
-                alertThreshold: configuration.alertThreshold, logger: connectionLogger))
+                subscriberSendBuffer: configuration.subscriberSendBuffer, alertThreshold: configuration.alertThreshold,
+                logger: connectionLogger))
     }
 
     /// One task per connection: it lives as long as the connection and never throws. The

@@ -26,10 +26,11 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     public var minTimestamp: Int64 = EventValidator.year2000
     /// How far in the future an event timestamp may be, in ms (default 5 minutes).
     public var maxFutureSkewMillis: Int64 = 5 * 60 * 1000
-    /// The kernel send buffer of each connection (SO_SNDBUF) in bytes; `nil` leaves it to the
-    /// kernel's autotuning. It bounds how many alerts a subscriber that stops reading can
-    /// leave in the kernel before its own buffer starts to fill.
-    public var socketSendBuffer: Int? = nil
+    /// Bytes of alerts a subscriber's connection may hold in the kernel (SO_SNDBUF) and, again,
+    /// in the server's write buffer, set when the connection opens its first subscription.
+    /// Without it the kernel's autotuning lets megabytes of alerts pile up unseen behind a
+    /// subscriber that stopped reading, before `subscriberBufferSize` can notice.
+    public var subscriberSendBuffer: Int = 32 * 1024
     /// How long shutdown waits for connections to drain before closing them.
     public var shutdownGracePeriod: Duration = .seconds(5)
 
@@ -48,7 +49,7 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
             + "max_connections=\(maxConnections) subscriber_buffer=\(subscriberBufferSize) "
             + "alert_threshold=\(alertThreshold) snapshot_interval=\(snapshotInterval.seconds)s "
             + "min_timestamp=\(minTimestamp) max_future_skew_ms=\(maxFutureSkewMillis) "
-            + "socket_send_buffer=\(socketSendBuffer.map(String.init) ?? "auto")"
+            + "subscriber_send_buffer=\(subscriberSendBuffer)"
     }
 }
 

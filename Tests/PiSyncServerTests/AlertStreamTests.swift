@@ -85,7 +85,6 @@ struct AlertStreamTests {
         let configure: (inout ServerConfiguration) -> Void = {
             $0.alertThreshold = 1
             $0.subscriberBufferSize = 1024
-            $0.socketSendBuffer = 16 * 1024  // so that a few thousand alerts fill the kernel's share
         }
         try await TestServer.with(configure) { server in
             let slow = try await RawConnection.connect(port: server.port, autoRead: false, receiveBuffer: 4096)
@@ -137,7 +136,6 @@ struct AlertStreamTests {
         let configure: (inout ServerConfiguration) -> Void = {
             $0.alertThreshold = 1
             $0.subscriberBufferSize = 100_000
-            $0.socketSendBuffer = 16 * 1024
             $0.shutdownGracePeriod = .seconds(2)
         }
         var shutdownStarted = ContinuousClock.now

@@ -27,8 +27,8 @@ struct Serve: AsyncParsableCommand {
     var minTimestamp: Int64?
     @Option(help: "Largest accepted clock skew into the future, ms (PISYNC_MAX_FUTURE_SKEW_MS; default 300000).")
     var maxFutureSkewMs: Int64?
-    @Option(help: "Kernel send buffer per connection in bytes (PISYNC_SOCKET_SEND_BUFFER; default: kernel autotuning).")
-    var socketSendBuffer: Int?
+    @Option(help: "Bytes a subscriber's connection may buffer in the kernel and in the server (PISYNC_SUBSCRIBER_SEND_BUFFER; default 32768).")
+    var subscriberSendBuffer: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error (PISYNC_LOG_LEVEL; default info).")
     var logLevel: String?
 
@@ -98,8 +98,9 @@ struct Serve: AsyncParsableCommand {
         configuration.minTimestamp = try settings.value(minTimestamp, "MIN_TIMESTAMP") ?? configuration.minTimestamp
         configuration.maxFutureSkewMillis = try settings.value(maxFutureSkewMs, "MAX_FUTURE_SKEW_MS")
             ?? configuration.maxFutureSkewMillis
-        configuration.socketSendBuffer = try positive(
-            settings.value(socketSendBuffer, "SOCKET_SEND_BUFFER"), "socket-send-buffer")
+        configuration.subscriberSendBuffer = try positive(
+            settings.value(subscriberSendBuffer, "SUBSCRIBER_SEND_BUFFER"), "subscriber-send-buffer")
+            ?? configuration.subscriberSendBuffer
         guard (0...65535).contains(configuration.port) else {
             throw ValidationError("port \(configuration.port) is not between 0 and 65535")
         }
