@@ -45,7 +45,7 @@ struct CrossImplementationTests {
     func cRecordsSwiftReads() async throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let server = try ServeProcess(in: directory, arguments: ["--data-dir", directory.appendingPathComponent("data").path])
+        let server = try await ServeProcess(in: directory, arguments: ["--data-dir", directory.appendingPathComponent("data").path])
         for (offset, files, errors) in [(0, 5, 0), (1000, 2, 1), (2000, 0, 4)] as [(Int64, Int, Int)] {
             let run = try Self.send("pibox-c1", offset, files: files, errors: errors, port: server.port)
             #expect(run.status == 0, "\(run.output)")
@@ -62,7 +62,7 @@ struct CrossImplementationTests {
     func swiftRecordsCReads() async throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let server = try ServeProcess(in: directory, arguments: ["--data-dir", directory.appendingPathComponent("data").path])
+        let server = try await ServeProcess(in: directory, arguments: ["--data-dir", directory.appendingPathComponent("data").path])
         for (offset, files, errors) in [(0, 7, 0), (5000, 0, 2)] as [(Int64, Int, Int)] {
             let run = try Self.swiftCLI(["record", "--device", "pibook-s1", "--files", "\(files)", "--errors", "\(errors)",
                                          "--speed", "3", "--timestamp", "\(Self.base + offset)", "--server", "127.0.0.1:\(server.port)"])
@@ -81,7 +81,7 @@ struct CrossImplementationTests {
         let data = ["--data-dir", directory.appendingPathComponent("data").path]
         let spool = directory.appendingPathComponent("device.spool").path
 
-        let first = try ServeProcess(in: directory, arguments: data)
+        let first = try await ServeProcess(in: directory, arguments: data)
         for offset in [0, 1000] as [Int64] {
             #expect(try Self.send("pibox-off", offset, files: 1, errors: 0, port: first.port, spool: spool).status == 0)
         }
@@ -93,7 +93,7 @@ struct CrossImplementationTests {
             let run = try Self.send("pibox-off", offset, files: 0, errors: 1, port: port, spool: spool)
             #expect(run.status == 3, "\(run.output)")
         }
-        let second = try ServeProcess(in: directory, arguments: data)
+        let second = try await ServeProcess(in: directory, arguments: data)
         let flush = try CDeviceTool.run(["flush", "--spool", spool, "--server", "127.0.0.1:\(second.port)"])
         #expect(flush.status == 0, "\(flush.output)")
         let again = try CDeviceTool.run(["flush", "--spool", spool, "--server", "127.0.0.1:\(second.port)"])

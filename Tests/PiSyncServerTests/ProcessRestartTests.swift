@@ -29,7 +29,7 @@ struct ProcessRestartTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let dataDir = ["--data-dir", directory.appendingPathComponent("data").path, "--snapshot-interval", "3600"]
 
-        let first = try ServeProcess(in: directory, arguments: dataDir)
+        let first = try await ServeProcess(in: directory, arguments: dataDir)
         let client = try await PiSyncClient.connect(host: "127.0.0.1", port: first.port)
         _ = try await client.recordSync(events: Self.events("pibox-1", failed: 5, thenSucceeded: false))
         _ = try await client.recordSync(events: Self.events("pibook-2", failed: 4, thenSucceeded: true))
@@ -38,7 +38,7 @@ struct ProcessRestartTests {
         #expect(try await first.stop(signal) == 0, "exit status; log:\n\(first.log)")
         #expect(first.log.contains("final snapshot written"))
 
-        let second = try ServeProcess(in: directory, arguments: dataDir)
+        let second = try await ServeProcess(in: directory, arguments: dataDir)
         let again = try await PiSyncClient.connect(host: "127.0.0.1", port: second.port)
         defer { again.close() }
         let after = try await (again.history(deviceID: "pibox-1", limit: 100), again.failures())
@@ -66,7 +66,7 @@ struct ProcessRestartTests {
         let data = directory.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         try Data("PISYNCSS garbage".utf8).write(to: data.appendingPathComponent("snapshot.pisync"))
-        let server = try ServeProcess(in: directory, arguments: ["--data-dir", data.path], waitForListening: false)
+        let server = try await ServeProcess(in: directory, arguments: ["--data-dir", data.path], waitForListening: false)
         #expect(try await server.waitForExit() == 1)
         #expect(server.log.contains("corrupt snapshot"))
         #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent("snapshot.pisync").path))
@@ -83,7 +83,7 @@ struct ProcessRestartTests {
         PISYNC_MAX_CONNECTIONS=11
         PISYNC_DATA_DIR=./from-dotenv
         """.write(to: directory.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
-        let server = try ServeProcess(
+        let server = try await ServeProcess(
             in: directory, arguments: ["--max-connections", "13"], environment: ["PISYNC_MAX_BATCH_SIZE": "5"])
         let line = try #require(server.log.split(separator: "\n").first { $0.contains("listening on") })
         #expect(line.contains("alert_threshold=2"))  // .env
@@ -92,7 +92,7 @@ struct ProcessRestartTests {
         #expect(line.contains("data_dir=./from-dotenv"))
         #expect(try await server.stop() == 0)
 
-        let bad = try ServeProcess(in: directory, arguments: [], environment: ["PISYNC_ALERT_THRESHOLD": "seventy"], waitForListening: false)
+        let bad = try await ServeProcess(in: directory, arguments: [], environment: ["PISYNC_ALERT_THRESHOLD": "seventy"], waitForListening: false)
         #expect(try await bad.waitForExit() != 0)
         #expect(bad.log.contains("PISYNC_ALERT_THRESHOLD"))
     }

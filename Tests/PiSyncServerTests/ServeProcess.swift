@@ -13,7 +13,7 @@ final class ServeProcess {
     /// Starts `pisync serve --port 0 <arguments>` in `directory` and waits until it listens.
     init(
         in directory: URL, arguments: [String], environment: [String: String] = [:], waitForListening: Bool = true
-    ) throws {
+    ) async throws {
         logPath = directory.appendingPathComponent("serve-\(UUID().uuidString.prefix(8)).log").path
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = Self.executable
@@ -25,7 +25,7 @@ final class ServeProcess {
         process.standardError = log
         process.standardOutput = log
         try process.run()
-        if waitForListening { port = try waitForPort() }
+        if waitForListening { port = try await waitForPort() }
     }
 
     /// Everything the process has logged so far.
@@ -51,15 +51,16 @@ final class ServeProcess {
         return process.terminationStatus
     }
 
-    private func waitForPort() throws -> Int {
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
+    /// Polls the log without blocking a thread of the test's executor.
+    private func waitForPort() async throws -> Int {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
             if let range = log.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
                 let match = log[range]
                 if let port = Int(match[match.index(after: match.lastIndex(of: ":")!)...]) { return port }
             }
             guard process.isRunning else { throw ServeProcessError.exited(log) }
-            Thread.sleep(forTimeInterval: 0.02)
+            try await Task.sleep(for: .milliseconds(20))
         }
         throw ServeProcessError.timeout("no 'listening on' line; log:\n\(log)")
     }
