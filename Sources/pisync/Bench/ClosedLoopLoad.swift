@@ -15,6 +15,11 @@ enum ClosedLoopLoad {
         var perSecond: Double { Double(requests) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) }
     }
 
+    /// Round-trip times in nanoseconds, up to 60 ms, to three significant digits.
+    static func emptyLatencies() -> Histogram<UInt64> {
+        Histogram(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+    }
+
     /// Runs `connections` connections to `port`, each sending `requests` frames; `frame(c, i)`
     /// builds request `i` of connection `c`.
     static func run(
@@ -46,7 +51,7 @@ enum ClosedLoopLoad {
             return all
         }
         let elapsed = ContinuousClock.now - start
-        var merged = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        var merged = emptyLatencies()
         for histogram in histograms { merged.add(histogram) }
         return Result(latencies: merged, elapsed: elapsed)
     }
@@ -61,7 +66,7 @@ enum ClosedLoopLoad {
         private let done: EventLoopPromise<Histogram<UInt64>>
         private var sent = 0
         private var sentAt = NIODeadline.now()
-        private var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        private var histogram = ClosedLoopLoad.emptyLatencies()
 
         init(requests: Int, frame: @escaping (Int) -> [UInt8], done: EventLoopPromise<Histogram<UInt64>>) {
             self.requests = requests
