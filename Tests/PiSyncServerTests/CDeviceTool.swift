@@ -10,25 +10,27 @@ enum CDeviceTool {
     /// always run, so a missing package fails them instead of skipping them.
     static let isAvailable: Bool = {
         if ProcessInfo.processInfo.environment["CI"] == "true" { return true }
-        let found = try? ProgramRun(URL(fileURLWithPath: "/bin/sh"), ["-c", "pkg-config --exists libprotobuf-c && command -v protoc && command -v make"])
-        return found?.status == 0
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/bin/sh")
+        probe.arguments = ["-c", "pkg-config --exists libprotobuf-c && command -v protoc && command -v make"]
+        probe.standardOutput = FileHandle.nullDevice
+        probe.standardError = FileHandle.nullDevice
+        guard (try? probe.run()) != nil else { return false }
+        probe.waitUntilExit()
+        return probe.terminationStatus == 0
     }()
 
-    /// `make` of the tool, done once; its path, or why it failed.
-    static let build: Result<URL, ProgramRunError> = {
-        do {
-            let make = try ProgramRun(
-                URL(fileURLWithPath: "/usr/bin/env"), ["make", "-C", repository.appendingPathComponent("clients/c").path, "all"])
-            guard make.status == 0 else { return .failure(ProgramRunError("make failed:\n\(make.output)")) }
-            return .success(repository.appendingPathComponent("clients/c/build/pisync-device"))
-        } catch {
-            return .failure(ProgramRunError("cannot run make: \(error)"))
-        }
-    }()
+    /// `make` of the tool, started once on first use; the tool's path, or why it failed.
+    static let build = Task<URL, any Error> {
+        let make = try await ProgramRun.run(
+            URL(fileURLWithPath: "/usr/bin/env"), ["make", "-C", repository.appendingPathComponent("clients/c").path, "all"])
+        guard make.status == 0 else { throw ProgramRunError("make failed:\n\(make.output)") }
+        return repository.appendingPathComponent("clients/c/build/pisync-device")
+    }
 
     /// Runs `pisync-device arguments`.
-    static func run(_ arguments: [String]) throws -> ProgramRun {
-        try ProgramRun(try build.get(), arguments)
+    static func run(_ arguments: [String]) async throws -> ProgramRun {
+        try await ProgramRun.run(try await build.value, arguments)
     }
 }
 
@@ -37,8 +39,19 @@ struct ProgramRun {
     let status: Int32
     let output: String
 
-    /// Runs `executable` to completion (stdout and stderr together in `output`).
-    init(_ executable: URL, _ arguments: [String]) throws {
+    /// Runs `executable` to completion (stdout and stderr together in `output`), waiting on a
+    /// thread of its own so that a long run (the first `make`) never holds one of the few
+    /// threads Swift concurrency runs the other tests on.
+    static func run(_ executable: URL, _ arguments: [String]) async throws -> ProgramRun {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try ProgramRun(executable, arguments) })
+            }
+        }
+    }
+
+    /// Runs `executable` to completion, blocking the calling thread.
+    private init(_ executable: URL, _ arguments: [String]) throws {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments

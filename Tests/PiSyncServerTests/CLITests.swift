@@ -4,8 +4,8 @@ import Testing
 /// The `pisync` CLI as an operator runs it, against a real server.
 @Suite("pisync CLI", .timeLimit(.minutes(2)))
 struct CLITests {
-    static func pisync(_ arguments: [String], port: Int) throws -> ProgramRun {
-        try ProgramRun(ServeProcess.executable, arguments + ["--server", "127.0.0.1:\(port)"])
+    static func pisync(_ arguments: [String], port: Int) async throws -> ProgramRun {
+        try await ProgramRun.run(ServeProcess.executable, arguments + ["--server", "127.0.0.1:\(port)"])
     }
 
     // Regression: `--speed -3` used to be refused by the argument parser as a missing value,
@@ -13,12 +13,12 @@ struct CLITests {
     @Test("errors print the server's code, field and message and exit 1; negative values reach the server")
     func serverErrors() async throws {
         try await TestServer.with { server in
-            let speed = try Self.pisync(["record", "--device", "pibook-1", "--files", "1", "--errors", "0", "--speed", "-3"], port: server.port)
+            let speed = try await Self.pisync(["record", "--device", "pibook-1", "--files", "1", "--errors", "0", "--speed", "-3"], port: server.port)
             #expect(speed.status == 1)
             #expect(speed.output.contains("INVALID_ARGUMENT (3) [internet_speed]"), "\(speed.output)")
-            let old = try Self.pisync(["record", "--device", "pibook-1", "--files", "1", "--errors", "0", "--speed", "2", "--timestamp", "-5"], port: server.port)
+            let old = try await Self.pisync(["record", "--device", "pibook-1", "--files", "1", "--errors", "0", "--speed", "2", "--timestamp", "-5"], port: server.port)
             #expect(old.status == 1 && old.output.contains("[timestamp]"), "\(old.output)")
-            let limit = try Self.pisync(["history", "pibook-1", "--limit", "101"], port: server.port)
+            let limit = try await Self.pisync(["history", "pibook-1", "--limit", "101"], port: server.port)
             #expect(limit.status == 1 && limit.output.contains("[limit]"), "\(limit.output)")
         }
     }
@@ -27,24 +27,24 @@ struct CLITests {
     func recordAndRead() async throws {
         try await TestServer.with { server in
             for second in 1...4 {
-                let run = try Self.pisync(
+                let run = try await Self.pisync(
                     ["record", "--device", "pibox-9", "--files", "0", "--errors", "2", "--speed", "0.5",
                      "--timestamp", "2026-11-28T10:00:0\(second)Z"], port: server.port)
                 #expect(run.status == 0, "\(run.output)")
             }
-            let history = try Self.pisync(["history", "pibox-9", "--limit", "2", "--json"], port: server.port)
+            let history = try await Self.pisync(["history", "pibox-9", "--limit", "2", "--json"], port: server.port)
             let page = try JSONSerialization.jsonObject(with: Data(history.output.utf8)) as? [String: Any]
             #expect((page?["total"] as? Int) == 4)
             let events = page?["events"] as? [[String: Any]] ?? []
             #expect(events.compactMap { $0["timestamp"] as? Int64 } == [1_795_860_004_000, 1_795_860_003_000])
-            let failures = try Self.pisync(["failures", "--json"], port: server.port)
+            let failures = try await Self.pisync(["failures", "--json"], port: server.port)
             #expect(failures.output.contains("\"device_id\":\"pibox-9\""), "\(failures.output)")
         }
     }
 
     @Test("an unreachable server exits 2 with a message")
-    func unreachable() throws {
-        let run = try Self.pisync(["ping"], port: 1)
+    func unreachable() async throws {
+        let run = try await Self.pisync(["ping"], port: 1)
         #expect(run.status == 2 && run.output.contains("cannot connect"), "\(run.output)")
     }
 }
