@@ -27,8 +27,7 @@ public final class PiSyncClient: Sendable {
         maxFrameSize: Int = FrameCodec.defaultMaxFrameSize,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> PiSyncClient {
-        let timeout = TimeAmount.milliseconds(Int64(clamping: connectTimeout.components.seconds * 1000)
-            + connectTimeout.components.attoseconds / 1_000_000_000_000_000)
+        let timeout = TimeAmount(connectTimeout)
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)

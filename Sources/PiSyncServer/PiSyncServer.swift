@@ -127,9 +127,8 @@ public final class PiSyncServer: Service, Sendable {
         var connectionLogger = logger
         connectionLogger[metadataKey: "connection"] = "\(nextConnectionID.add(1, ordering: .relaxed).newValue)"
         connectionLogger[metadataKey: "peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
-        let idle = TimeAmount.nanoseconds(Int64(clamping: configuration.idleTimeout.components.seconds) * 1_000_000_000)
         try channel.pipeline.syncOperations.addHandlers(
-            IdleStateHandler(allTimeout: idle),
+            IdleStateHandler(allTimeout: TimeAmount(configuration.idleTimeout)),
             ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize)),
             MessageToByteHandler(MessageFrameEncoder<Pisync_V1_Response>()),
             ConnectionHandler(
@@ -162,9 +161,7 @@ public final class PiSyncServer: Service, Sendable {
         for channel in open {
             channel.pipeline.fireUserInboundEventTriggered(ServerShutdownEvent())
         }
-        let grace = TimeAmount.milliseconds(
-            Int64(clamping: configuration.shutdownGracePeriod.components.seconds * 1000))
-        group.next().scheduleTask(in: grace) {
+        group.next().scheduleTask(in: TimeAmount(configuration.shutdownGracePeriod)) {
             for channel in self.connections.withLock({ Array($0.values) }) {
                 channel.close(promise: nil)
             }

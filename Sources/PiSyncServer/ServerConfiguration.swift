@@ -45,15 +45,19 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "max_frame_size=\(maxFrameSize) max_batch_size=\(maxBatchSize) idle_timeout=\(idleTimeout.seconds)s "
+        "max_frame_size=\(maxFrameSize) max_batch_size=\(maxBatchSize) idle_timeout=\(idleTimeout.logText) "
             + "max_connections=\(maxConnections) subscriber_buffer=\(subscriberBufferSize) "
-            + "alert_threshold=\(alertThreshold) snapshot_interval=\(snapshotInterval.seconds)s "
+            + "alert_threshold=\(alertThreshold) snapshot_interval=\(snapshotInterval.logText) "
             + "min_timestamp=\(minTimestamp) max_future_skew_ms=\(maxFutureSkewMillis) "
             + "subscriber_send_buffer=\(subscriberSendBuffer)"
     }
 }
 
 extension Duration {
-    /// Whole seconds, for logs.
-    var seconds: Int64 { components.seconds }
+    /// Seconds with a unit, for logs: "300s", or "0.5s" when not whole.
+    var logText: String {
+        let (seconds, attoseconds) = components
+        guard attoseconds != 0 else { return "\(seconds)s" }
+        return "\(Double(seconds) + Double(attoseconds) / 1e18)s"
+    }
 }

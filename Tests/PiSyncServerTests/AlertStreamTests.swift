@@ -134,12 +134,15 @@ struct AlertStreamTests {
         }
     }
 
-    @Test("shutdown does not wait past its grace period for a subscriber that never reads")
-    func shutdownWithStuckSubscriber() async throws {
+    // Regression (the 800 ms case): the grace period was cut to whole seconds, so a sub-second
+    // one closed every connection at once.
+    @Test("shutdown waits its grace period, and no longer, for a subscriber that never reads",
+          arguments: [Duration.seconds(2), .milliseconds(800)])
+    func shutdownWithStuckSubscriber(grace: Duration) async throws {
         let configure: (inout ServerConfiguration) -> Void = {
             $0.alertThreshold = 1
             $0.subscriberBufferSize = 100_000
-            $0.shutdownGracePeriod = .seconds(2)
+            $0.shutdownGracePeriod = grace
         }
         var shutdownStarted = ContinuousClock.now
         let slow = try await TestServer.with(configure) { server in
@@ -156,7 +159,7 @@ struct AlertStreamTests {
             return slow
         }
         let shutdown = ContinuousClock.now - shutdownStarted
-        #expect(shutdown >= .seconds(1.5), "the subscriber drained; the test did not exercise a stuck connection")
+        #expect(shutdown >= grace * 0.75, "the subscriber drained, or the grace period was cut short")
         #expect(shutdown < .seconds(10))
         await slow.close()
     }

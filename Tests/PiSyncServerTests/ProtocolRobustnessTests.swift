@@ -119,6 +119,22 @@ struct ProtocolRobustnessTests {
         }
     }
 
+    // Regression: the idle timeout was converted to whole seconds, so 500 ms became 0 and
+    // every connection was closed as soon as it opened.
+    @Test("a sub-second idle timeout is kept, not rounded down to zero")
+    func subSecondIdleTimeout() async throws {
+        try await TestServer.with({ $0.idleTimeout = .milliseconds(500) }) { server in
+            let opened = ContinuousClock.now
+            let raw = try await RawConnection.connect(port: server.port)
+            defer { Task { await raw.close() } }
+            try await raw.send(Self.ping)
+            #expect(try await raw.next()?.id == 42)
+            let notice = try await raw.next()
+            #expect(notice?.id == 0 && Self.error(notice)?.code == StatusCode.unavailable.rawValue)
+            #expect(ContinuousClock.now - opened >= .milliseconds(450))
+        }
+    }
+
     @Test("random bytes on many connections never take the server down")
     func randomInput() async throws {
         try await TestServer.with({ $0.maxFrameSize = 4096 }) { server in
