@@ -42,6 +42,21 @@ struct CLITests {
         }
     }
 
+    // Regression: the table printed 10:00:00.122Z for an event recorded at 10:00:00.123Z
+    // (milliseconds went through a Double and were truncated).
+    @Test("a timestamp with milliseconds is stored and shown exactly")
+    func millisecondsRoundTrip() async throws {
+        try await TestServer.with { server in
+            let record = try await Self.pisync(
+                ["record", "--device", "pibook-ms", "--files", "1", "--errors", "0", "--speed", "1",
+                 "--timestamp", "2026-11-28T10:00:00.123Z"], port: server.port)
+            #expect(record.status == 0 && record.output.contains("2026-11-28T10:00:00.123Z"), "\(record.output)")
+            #expect(try await server.client().history(deviceID: "pibook-ms").events.first?.timestamp == 1_795_860_000_123)
+            let table = try await Self.pisync(["history", "pibook-ms"], port: server.port)
+            #expect(table.output.contains("2026-11-28T10:00:00.123Z"), "\(table.output)")
+        }
+    }
+
     @Test("an unreachable server exits 2 with a message")
     func unreachable() async throws {
         let run = try await Self.pisync(["ping"], port: 1)

@@ -24,11 +24,16 @@ enum Output {
         }
     }
 
-    /// A Unix-millisecond timestamp as ISO 8601 UTC, or "-" for 0.
+    /// A Unix-millisecond timestamp as ISO 8601 UTC with exact milliseconds, or "-" for 0.
+    ///
+    /// The whole seconds are formatted (one value-type style serves every row) and the
+    /// milliseconds appended from the integer: through a `Double` they could come out one less.
     static func time(_ millis: Int64) -> String {
         guard millis != 0 else { return "-" }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+        var (seconds, milliseconds) = millis.quotientAndRemainder(dividingBy: 1000)
+        if milliseconds < 0 { seconds -= 1; milliseconds += 1000 }
+        let whole = Date(timeIntervalSince1970: Double(seconds)).formatted(.iso8601)  // ends in "Z"
+        let fraction = String(milliseconds + 1000).dropFirst()  // "007" for 7
+        return "\(whole.dropLast()).\(fraction)Z"
     }
 }
