@@ -57,6 +57,32 @@ struct CLITests {
         }
     }
 
+    // Regression: proto3 JSON left zero fields out, so a script reading `duplicates`, an empty
+    // `devices` list or a success's `total_errors` found no key at all.
+    @Test("--json output carries every field, zeros and empty lists included")
+    func jsonHasEveryField() async throws {
+        try await TestServer.with { server in
+            func json(_ arguments: [String]) async throws -> [String: Any] {
+                let run = try await Self.pisync(arguments + ["--json"], port: server.port)
+                #expect(run.status == 0, "\(run.output)")
+                return try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+            }
+            let record = try await json(["record", "--device", "pibook-j", "--files", "3", "--errors", "0", "--speed", "0",
+                                         "--timestamp", "1795860000000"])
+            #expect(record["accepted"] as? Int == 1 && record["duplicates"] as? Int == 0)
+            #expect((record["rejected"] as? [Any])?.isEmpty == true)
+            let history = try await json(["history", "pibook-j"])
+            let event = try #require((history["events"] as? [[String: Any]])?.first)
+            #expect(Set(event.keys) == ["device_id", "timestamp", "total_files_synced", "total_errors", "internet_speed", "sync_status"])
+            #expect(event["total_errors"] as? Int == 0 && event["sync_status"] as? String == "SYNC_STATUS_SUCCESS")
+            let pastEnd = try await json(["history", "pibook-j", "--page", "5"])
+            #expect((pastEnd["events"] as? [Any])?.isEmpty == true && pastEnd["total"] as? Int == 1)
+            let failures = try await json(["failures"])
+            #expect((failures["devices"] as? [Any])?.isEmpty == true && failures["total"] as? Int == 0)
+            #expect(failures["threshold"] as? Int == 3 && failures["page"] as? Int == 1 && failures["limit"] as? Int == 10)
+        }
+    }
+
     @Test("an unreachable server exits 2 with a message")
     func unreachable() async throws {
         let run = try await Self.pisync(["ping"], port: 1)

@@ -1,14 +1,13 @@
 import Foundation
-import SwiftProtobuf
 
 /// Rendering of results as aligned text tables or JSON.
 enum Output {
-    /// Prints `message` as protobuf JSON under proto field names; as in proto3 JSON, zero fields are omitted.
-    static func printJSON(_ message: some SwiftProtobuf.Message) throws {
-        var options = JSONEncodingOptions()
-        options.alwaysPrintInt64sAsNumbers = true
-        options.preserveProtoFieldNames = true
-        print(try message.jsonString(options: options))
+    /// Prints `result` as one line of JSON with every field (see `JSONPrintable`).
+    static func printJSON(_ result: some JSONPrintable) throws {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]  // stable output
+        print(String(decoding: try encoder.encode(result.jsonView), as: UTF8.self))
     }
 
     /// Prints rows under a header, columns padded to their widest cell.
