@@ -3,7 +3,9 @@ import PiSyncProtocol
 import PiSyncServer
 import Testing
 
-@Suite("FailureAlerts subscriptions", .timeLimit(.minutes(2)))
+// Serialized: the slow-subscriber and shutdown tests raise thousands of alerts, and running
+// them beside the 1-second delivery check only tests how busy the machine is.
+@Suite("FailureAlerts subscriptions", .serialized, .timeLimit(.minutes(2)))
 struct AlertStreamTests {
     static let base: Int64 = 1_764_000_000_000
 
