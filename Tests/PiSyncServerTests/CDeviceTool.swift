@@ -42,19 +42,20 @@ struct ProgramRun {
     /// Runs `executable` to completion (stdout and stderr together in `output`), waiting on a
     /// thread of its own so that a long run (the first `make`) never holds one of the few
     /// threads Swift concurrency runs the other tests on.
-    static func run(_ executable: URL, _ arguments: [String]) async throws -> ProgramRun {
+    static func run(_ executable: URL, _ arguments: [String], in directory: URL? = nil) async throws -> ProgramRun {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(with: Result { try ProgramRun(executable, arguments) })
+                continuation.resume(with: Result { try ProgramRun(executable, arguments, in: directory) })
             }
         }
     }
 
     /// Runs `executable` to completion, blocking the calling thread.
-    private init(_ executable: URL, _ arguments: [String]) throws {
+    private init(_ executable: URL, _ arguments: [String], in directory: URL?) throws {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        process.currentDirectoryURL = directory
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

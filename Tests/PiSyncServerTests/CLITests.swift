@@ -83,6 +83,20 @@ struct CLITests {
         }
     }
 
+    @Test("the server address comes from --server, else PISYNC_SERVER, else ./.env")
+    func serverAddressFromDotEnv() async throws {
+        try await TestServer.with { server in
+            let directory = try makeTemporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try "PISYNC_SERVER=127.0.0.1:\(server.port)\n".write(
+                to: directory.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+            let fromFile = try await ProgramRun.run(ServeProcess.executable, ["ping"], in: directory)
+            #expect(fromFile.status == 0 && fromFile.output.contains("pisync"), "\(fromFile.output)")
+            let flagWins = try await ProgramRun.run(ServeProcess.executable, ["ping", "--server", "127.0.0.1:1"], in: directory)
+            #expect(flagWins.status == 2, "\(flagWins.output)")
+        }
+    }
+
     @Test("an unreachable server exits 2 with a message")
     func unreachable() async throws {
         let run = try await Self.pisync(["ping"], port: 1)

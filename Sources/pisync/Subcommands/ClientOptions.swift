@@ -4,15 +4,16 @@ import PiSyncClient
 
 /// Options every client subcommand shares.
 struct ClientOptions: ParsableArguments {
-    @Option(name: .long, help: "Server address as host:port (default: $PISYNC_SERVER, else 127.0.0.1:7878).")
+    @Option(name: .long, help: "Server address as host:port (default: PISYNC_SERVER from the environment, else from ./.env, else 127.0.0.1:7878).")
     var server: String?
 
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
 
-    /// The server's host and port, from --server, then PISYNC_SERVER.
+    /// The server's host and port: --server, else PISYNC_SERVER from the environment, else
+    /// from `./.env`, the same order `pisync serve` reads its settings in.
     func address() throws -> (host: String, port: Int) {
-        let text = server ?? ProcessInfo.processInfo.environment["PISYNC_SERVER"] ?? "127.0.0.1:7878"
+        let text = try SettingsSource.current().value(server, "SERVER") ?? "127.0.0.1:7878"
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (1...65535).contains(port), colon != text.startIndex
         else {
