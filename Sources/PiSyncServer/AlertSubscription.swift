@@ -19,6 +19,7 @@ final class AlertSubscription: Sendable {
     private struct State {
         var pending = CircularBuffer<FailureAlert>()
         var drainScheduled = false
+        var flushScheduled = false
         var ended = false
     }
 
@@ -36,14 +37,16 @@ final class AlertSubscription: Sendable {
     ///
     /// On the subscriber's own event loop (its connection shares the loop with the recording
     /// one) with nothing waiting and the channel writable, the alert is written at once: the
-    /// loop is busy publishing and could not drain a queue until the whole burst is in.
+    /// loop is busy publishing and could not drain a queue until the whole burst is in. The
+    /// burst is flushed once, after the publishing task, not once per alert.
     func offer(_ alert: FailureAlert) {
-        enum Action { case none, writeNow, drain, overflow }
+        enum Action { case none, writeNow(flush: Bool), drain, overflow }
         let onLoop = channel.eventLoop.inEventLoop
         let action = state.withLock { state -> Action in
             guard !state.ended else { return .none }
             if onLoop && state.pending.isEmpty && channel.isWritable {
-                return .writeNow
+                defer { state.flushScheduled = true }
+                return .writeNow(flush: !state.flushScheduled)
             }
             guard state.pending.count < capacity else {
                 state.ended = true
@@ -58,8 +61,11 @@ final class AlertSubscription: Sendable {
         switch action {
         case .none:
             break
-        case .writeNow:
-            send(response(for: alert))
+        case .writeNow(let scheduleFlush):
+            channel.write(response(for: alert), promise: nil)
+            if scheduleFlush {
+                channel.eventLoop.execute { self.flushBurst() }
+            }
         case .drain:
             channel.eventLoop.execute { self.drain() }
         case .overflow:
@@ -86,6 +92,12 @@ final class AlertSubscription: Sendable {
             wrote = true
         }
         if wrote { channel.flush() }
+    }
+
+    /// Flushes the alerts written by `offer` since the last burst. Event loop only.
+    private func flushBurst() {
+        state.withLock { $0.flushScheduled = false }
+        channel.flush()
     }
 
     /// Ends the stream with a final error on its id, unless it has ended already. Event loop only.

@@ -23,6 +23,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Events per RecordSync.") var batch = 1
     @Option(help: "Concurrent writers in the store benchmark.") var writers = 4
     @Option(help: "Events per writer in the store benchmark.") var storeEvents = 200_000
+    @Option(help: "Subscribers in the alert fan-out benchmark.") var subscribers = 4
+    @Option(help: "RecordSyncs in the alert fan-out benchmark (100 events each).") var alertRequests = 1000
 
     func run() async throws {
         let group = MultiThreadedEventLoopGroup.singleton
@@ -62,6 +64,8 @@ struct Bench: AsyncParsableCommand {
         rows.append(("pisync RecordSync", try await withPiSyncServer(group: group) { try await load($0, frame) }))
         printRows(rows)
 
+        try await alertFanOut(base: base)
+
         print("\nstore alone: \(writers) writers x \(storeEvents) single-event RecordSyncs")
         let single = await StoreScaling.eventsPerSecond(shards: 1, tasks: writers, events: storeEvents)
         let sharded = await StoreScaling.eventsPerSecond(shards: StoreConfiguration().shardCount, tasks: writers, events: storeEvents)
@@ -69,6 +73,34 @@ struct Bench: AsyncParsableCommand {
             ["STORE", "EVENTS/S", "VS 1 SHARD"],
             [["1 shard", String(format: "%.0f", single), "1.00"],
              ["\(StoreConfiguration().shardCount) shards", String(format: "%.0f", sharded), String(format: "%.2f", sharded / single)]])
+    }
+
+    /// RecordSyncs whose 100 events each raise an alert, against the same RecordSyncs with
+    /// no alerts, with subscribers on the recorder's event loop (a one-thread server).
+    private func alertFanOut(base: Int64) async throws {
+        let batch = 100
+        print("\nalert fan-out: 1 connection x \(alertRequests) RecordSyncs of \(batch) new devices, "
+              + "\(subscribers) subscribers, one server event loop")
+        let serverGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { serverGroup.shutdownGracefully { _ in } }
+        let (rows, received) = try await withPiSyncServer(group: serverGroup, configure: { $0.alertThreshold = 1 }) { port in
+            let group = MultiThreadedEventLoopGroup.singleton
+            let (channels, counter) = try await AlertFanOut.subscribers(count: subscribers, port: port, group: group)
+            var rows: [(String, ClosedLoopLoad.Result)] = []
+            for (name, failed) in [("no alerts (successes)", false), ("\(batch) alerts each (failures)", true)] {
+                _ = try await ClosedLoopLoad.run(port: port, connections: 1, requests: min(200, alertRequests), group: group,
+                                                 frame: AlertFanOut.frame(run: "warm\(failed)", failed: failed, batch: batch, base: base))
+                rows.append((name, try await ClosedLoopLoad.run(
+                    port: port, connections: 1, requests: alertRequests, group: group,
+                    frame: AlertFanOut.frame(run: "run\(failed)", failed: failed, batch: batch, base: base))))
+            }
+            try await Task.sleep(for: .milliseconds(200))  // the last alerts in flight
+            for channel in channels { try? await channel.close() }
+            return (rows, counter.frames.load(ordering: .relaxed) - subscribers)  // less the confirmations
+        }
+        printRows(rows, baselineName: "NO ALERTS")
+        let expected = (min(200, alertRequests) + alertRequests) * batch * subscribers
+        print("alerts received by subscribers: \(received) of \(expected)")
     }
 
     private func load(_ port: Int, _ frame: @escaping @Sendable (Int, Int) -> [UInt8]) async throws -> ClosedLoopLoad.Result {
@@ -79,9 +111,13 @@ struct Bench: AsyncParsableCommand {
                                             group: MultiThreadedEventLoopGroup.singleton, frame: frame)
     }
 
-    private func withPiSyncServer<T>(group: any EventLoopGroup, _ body: (Int) async throws -> T) async throws -> T {
+    private func withPiSyncServer<T>(
+        group: any EventLoopGroup, configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: (Int) async throws -> T
+    ) async throws -> T {
         var configuration = ServerConfiguration()
         configuration.port = 0
+        configure(&configuration)
         let logger = Logger(label: "pisync-bench", factory: { _ in SwiftLogNoOpLogHandler() })
         let server = PiSyncServer(configuration: configuration, logger: logger, group: group)
         let services = ServiceGroup(services: [server], logger: logger)
@@ -94,11 +130,11 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
-    private func printRows(_ rows: [(String, ClosedLoopLoad.Result)]) {
+    private func printRows(_ rows: [(String, ClosedLoopLoad.Result)], baselineName: String = "ECHO") {
         guard let baseline = rows.first?.1 else { return }
         let micro = { (value: UInt64) in String(format: "%.1f", Double(value) / 1000) }
         Output.printTable(
-            ["SCENARIO", "REQ/S", "P50_US", "P99_US", "P50 VS ECHO"],
+            ["SCENARIO", "REQ/S", "P50_US", "P99_US", "P50 VS \(baselineName)"],
             rows.map { name, result in
                 [name, String(format: "%.0f", result.perSecond), micro(result.latencies.valueAtPercentile(50)),
                  micro(result.latencies.valueAtPercentile(99)),
