@@ -1,26 +1,34 @@
 /// The devices that have failed at least once, in ListFailures order: failed count, highest
 /// first, then newest failure, then device id.
 ///
-/// Devices are kept in one bucket per failed count, each sorted oldest failure first. A failure
-/// moves a device from the end region of bucket `n` to the end of bucket `n + 1` (its failure
-/// is the newest), so an update is a binary search and a short shift, not a move of the whole
-/// index. A query walks the few distinct counts above its threshold and slices its page out of
-/// them: it never looks at devices below the threshold or at any history.
+/// Devices are kept in one bucket per failed count, each a `SortedBlocks` ordered oldest
+/// failure first. A failure moves a device from bucket `n` to bucket `n + 1`; each move is a
+/// binary search and a shift inside one bounded block, wherever the failure's timestamp falls
+/// (a late backlog lands in the middle of a bucket that may hold most of the fleet). A query
+/// walks the few distinct counts above its threshold and slices its page out of them: it
+/// never looks at devices below the threshold or at any history.
 struct FailureIndex: Sendable {
-    private struct Entry: Sendable, Hashable {
+    private struct Entry: Sendable, Hashable, Comparable {
         var lastFailure: Int64
         var deviceID: String
 
-        /// Bucket order: oldest failure first; read backwards for ListFailures order.
-        func precedes(_ other: Entry) -> Bool {
-            lastFailure != other.lastFailure ? lastFailure < other.lastFailure : deviceID > other.deviceID
+        /// Bucket order: oldest failure first, so that ListFailures order is read backwards.
+        static func < (lhs: Entry, rhs: Entry) -> Bool {
+            lhs.lastFailure != rhs.lastFailure ? lhs.lastFailure < rhs.lastFailure : lhs.deviceID > rhs.deviceID
         }
     }
 
-    private var buckets: [Int: [Entry]] = [:]
+    private var buckets: [Int: SortedBlocks<Entry>] = [:]
     /// The failed counts that have a bucket, highest first.
     private var counts: [Int] = []
     private var current: [String: (count: Int, entry: Entry)] = [:]
+    private let maxBlockSize: Int
+
+    /// Creates an empty index; `maxBlockSize` bounds the blocks of each bucket (tests make it
+    /// small to exercise splits).
+    init(maxBlockSize: Int = 512) {
+        self.maxBlockSize = maxBlockSize
+    }
 
     /// Records that `deviceID` now has `failedCount` failures, the newest at `lastFailure`.
     mutating func update(deviceID: String, failedCount: Int, lastFailure: Int64) {
@@ -33,12 +41,9 @@ struct FailureIndex: Sendable {
         if buckets[failedCount] == nil {
             counts.insert(failedCount, at: counts.firstIndex { $0 < failedCount } ?? counts.count)
         }
-        var bucket = buckets.removeValue(forKey: failedCount) ?? []
-        if let newest = bucket.last, !newest.precedes(entry) {
-            bucket.insert(entry, at: bucket.partitionPoint { !$0.precedes(entry) })
-        } else {
-            bucket.append(entry)  // the common case: this is the newest failure
-        }
+        // Taken out of the dictionary while it changes, so that it is not copied.
+        var bucket = buckets.removeValue(forKey: failedCount) ?? SortedBlocks(maxBlockSize: maxBlockSize)
+        bucket.insert(entry)
         buckets[failedCount] = bucket
     }
 
@@ -58,9 +63,7 @@ struct FailureIndex: Sendable {
                 skip -= bucket.count
                 continue
             }
-            let upper = bucket.count - skip
-            let lower = max(0, upper - (limit - page.count))
-            page += bucket[lower..<upper].reversed().map(\.deviceID)
+            page += bucket.largestFirst(skip: skip, limit: limit - page.count).map(\.deviceID)
             skip = 0
         }
         return page
@@ -68,31 +71,11 @@ struct FailureIndex: Sendable {
 
     private mutating func remove(_ entry: Entry, from count: Int) {
         guard var bucket = buckets.removeValue(forKey: count) else { return }
-        let position = bucket.partitionPoint { !$0.precedes(entry) }
-        if position < bucket.count, bucket[position] == entry {
-            bucket.remove(at: position)
-        }
+        bucket.remove(entry)
         if bucket.isEmpty {
             counts.removeAll { $0 == count }
         } else {
             buckets[count] = bucket
         }
-    }
-}
-
-extension Array {
-    /// The first index where `isInSecondPart` holds; it must hold for every later element.
-    fileprivate func partitionPoint(_ isInSecondPart: (Element) -> Bool) -> Int {
-        var low = 0
-        var high = count
-        while low < high {
-            let middle = (low + high) / 2
-            if isInSecondPart(self[middle]) {
-                high = middle
-            } else {
-                low = middle + 1
-            }
-        }
-        return low
     }
 }

@@ -1,8 +1,9 @@
 import PiSyncStore
 
-/// Measures the store alone: `tasks` concurrent writers, each recording `events` single-event
-/// batches for its own devices, against a store with `shards` locks.
+/// Measures the store alone, without the network.
 enum StoreScaling {
+    /// `tasks` concurrent writers, each recording `events` single-event batches for its own
+    /// devices, against a store with `shards` locks.
     static func eventsPerSecond(shards: Int, tasks: Int, events: Int) async -> Double {
         let store = SyncStore(configuration: StoreConfiguration(shardCount: shards))
         let base: Int64 = 1_700_000_000_000
@@ -20,8 +21,30 @@ enum StoreScaling {
                 }
             }
         }
+        return Double(tasks * events) / seconds(since: start)
+    }
+
+    /// One writer recording the first failure of each of `devices` devices, one event per
+    /// RecordSync; the failures' timestamps rise when `inOrder`, else come in a shuffled order
+    /// (a fleet's backlogs arriving late), which places most of them inside the failure index.
+    static func failuresPerSecond(devices: Int, inOrder: Bool) -> Double {
+        let store = SyncStore(configuration: StoreConfiguration())
+        let base: Int64 = 1_700_000_000_000
+        var generator = SystemRandomNumberGenerator()
+        var offsets = Array(0..<devices)
+        if !inOrder { offsets.shuffle(using: &generator) }
+        let events = offsets.enumerated().map { index, offset in
+            SyncEvent(deviceID: "fleet-\(index)", timestamp: base + Int64(offset), filesSynced: 0, errors: 1, internetSpeed: 1)
+        }
+        let start = ContinuousClock.now
+        for event in events {
+            store.record([event], now: base + 1_000_000_000)
+        }
+        return Double(devices) / seconds(since: start)
+    }
+
+    private static func seconds(since start: ContinuousClock.Instant) -> Double {
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return Double(tasks * events) / seconds
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 }

@@ -23,6 +23,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Events per RecordSync.") var batch = 1
     @Option(help: "Concurrent writers in the store benchmark.") var writers = 4
     @Option(help: "Events per writer in the store benchmark.") var storeEvents = 200_000
+    @Option(help: "Devices in the failure index benchmark.") var fleet = 200_000
     @Option(help: "Subscribers in the alert fan-out benchmark.") var subscribers = 4
     @Option(help: "RecordSyncs in the alert fan-out benchmark (100 events each).") var alertRequests = 1000
 
@@ -73,6 +74,14 @@ struct Bench: AsyncParsableCommand {
             ["STORE", "EVENTS/S", "VS 1 SHARD"],
             [["1 shard", String(format: "%.0f", single), "1.00"],
              ["\(StoreConfiguration().shardCount) shards", String(format: "%.0f", sharded), String(format: "%.2f", sharded / single)]])
+
+        print("\nfailure index: first failures of \(fleet) devices, one writer")
+        let inOrder = StoreScaling.failuresPerSecond(devices: fleet, inOrder: true)
+        let shuffled = StoreScaling.failuresPerSecond(devices: fleet, inOrder: false)
+        Output.printTable(
+            ["FAILURES", "EVENTS/S", "VS IN ORDER"],
+            [["newest last", String(format: "%.0f", inOrder), "1.00"],
+             ["shuffled timestamps", String(format: "%.0f", shuffled), String(format: "%.2f", shuffled / inOrder)]])
     }
 
     /// RecordSyncs whose 100 events each raise an alert, against the same RecordSyncs with
