@@ -37,8 +37,9 @@ final class AlertSubscription: Sendable {
     ///
     /// On the subscriber's own event loop (its connection shares the loop with the recording
     /// one) with nothing waiting and the channel writable, the alert is written at once: the
-    /// loop is busy publishing and could not drain a queue until the whole burst is in. The
-    /// burst is flushed once, after the publishing task, not once per alert.
+    /// loop is busy publishing and could not drain a queue until the whole burst is in. A
+    /// burst is flushed once, when the loop's current pass (every read it is handling) is
+    /// done, or sooner whenever the write buffer fills; not once per alert.
     func offer(_ alert: FailureAlert) {
         enum Action { case none, writeNow(flush: Bool), drain, overflow }
         let onLoop = channel.eventLoop.inEventLoop
@@ -65,6 +66,11 @@ final class AlertSubscription: Sendable {
             channel.write(response(for: alert), promise: nil)
             if scheduleFlush {
                 channel.eventLoop.execute { self.flushBurst() }
+            }
+            if !channel.isWritable {
+                // Unflushed bytes count against the write buffer: flush now, so that
+                // "unwritable" keeps meaning that the subscriber's socket is backed up.
+                channel.flush()
             }
         case .drain:
             channel.eventLoop.execute { self.drain() }

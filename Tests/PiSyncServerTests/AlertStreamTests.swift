@@ -1,3 +1,5 @@
+import NIOCore
+import NIOPosix
 import PiSyncClient
 import PiSyncProtocol
 import PiSyncServer
@@ -138,6 +140,41 @@ struct AlertStreamTests {
 
     // Regression (the 800 ms case): the grace period was cut to whole seconds, so a sub-second
     // one closed every connection at once.
+    // Regression: alerts written on the subscriber's own loop were flushed only after the
+    // loop's pass, and unflushed bytes count against the connection's write buffer, so a
+    // burst from pipelined RecordSyncs cut off a subscriber that was reading.
+    @Test("a reading subscriber on the recorder's event loop keeps up with pipelined bursts")
+    func burstOnSharedLoop() async throws {
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)  // every connection on one loop
+        defer { loop.shutdownGracefully { _ in } }
+        try await TestServer.with({ $0.alertThreshold = 1 }, group: loop) { server in
+            let subscriber = try await server.client()
+            defer { subscriber.close() }
+            let stream = try await subscriber.subscribeFailureAlerts()
+            let recorder = try await RawConnection.connect(port: server.port)
+            defer { Task { await recorder.close() } }
+            // Six RecordSyncs of 1000 first failures in one write: 6000 alerts in one pass.
+            var bytes: [UInt8] = []
+            for request in 0..<6 {
+                let body: [UInt8] = try Pisync_V1_Request.with {
+                    $0.id = UInt64(request + 1)
+                    $0.recordSync = .with { $0.events = (0..<1000).flatMap { Self.failures("pibook-\(request)-\($0)", 0..<1) } }
+                }.serializedBytes()
+                var frame = ByteBuffer()
+                FrameCodec.writeFrame(body, into: &frame)
+                bytes += frame.readableBytesView
+            }
+            try await recorder.sendRaw(bytes)
+            var received = 0
+            for try await alert in stream {
+                received += 1
+                #expect(alert.sequence == UInt64(received))
+                if received == 6000 { break }
+            }
+            #expect(server.bus.subscriberCount == 1)
+        }
+    }
+
     @Test("shutdown waits its grace period, and no longer, for a subscriber that never reads",
           arguments: [Duration.seconds(2), .milliseconds(800)])
     func shutdownWithStuckSubscriber(grace: Duration) async throws {

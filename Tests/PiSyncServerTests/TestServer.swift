@@ -18,6 +18,7 @@ struct TestServer {
     static func with<T>(
         _ configure: (inout ServerConfiguration) -> Void = { _ in },
         clock: ServerClock = ServerClock(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         _ body: (TestServer) async throws -> T
     ) async throws -> T {
         var configuration = ServerConfiguration()
@@ -25,7 +26,7 @@ struct TestServer {
         configuration.shutdownGracePeriod = .seconds(2)
         configure(&configuration)
         let logger = Logger(label: "pisync-test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let server = PiSyncServer(configuration: configuration, logger: logger, clock: clock)
+        let server = PiSyncServer(configuration: configuration, logger: logger, clock: clock, group: group)
         let group = ServiceGroup(services: [server], logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
