@@ -13,7 +13,7 @@ struct SortedBlocks<Element: Comparable & Sendable>: Sendable {
     /// The number of elements.
     private(set) var count = 0
 
-    /// Creates an empty set whose blocks split when they grow past `maxBlockSize`.
+    /// Creates an empty set whose blocks split when they grow past `maxBlockSize` (at least 2).
     init(maxBlockSize: Int = 512) {
         self.maxBlockSize = max(2, maxBlockSize)
     }
@@ -78,21 +78,4 @@ struct SortedBlocks<Element: Comparable & Sendable>: Sendable {
 
     /// Every element, in ascending order.
     var elements: [Element] { blocks.flatMap { $0 } }
-}
-
-extension Array {
-    /// The first index where `isInSecondPart` holds; it must hold for every later element.
-    func partitionPoint(_ isInSecondPart: (Element) -> Bool) -> Int {
-        var low = 0
-        var high = count
-        while low < high {
-            let middle = (low + high) / 2
-            if isInSecondPart(self[middle]) {
-                high = middle
-            } else {
-                low = middle + 1
-            }
-        }
-        return low
-    }
 }

@@ -5,8 +5,9 @@ import PiSyncProtocol
 import PiSyncServer
 import Testing
 
-// Serialized: the slow-subscriber and shutdown tests raise thousands of alerts, and running
-// them beside the 1-second delivery check only tests how busy the machine is.
+// Serialized: the slow-subscriber, burst and shutdown tests raise thousands of alerts; run
+// beside the 1-second delivery check they would mostly test how busy the machine is. (Other
+// suites still run alongside.)
 @Suite("FailureAlerts subscriptions", .serialized, .timeLimit(.minutes(2)))
 struct AlertStreamTests {
     static let base: Int64 = 1_764_000_000_000

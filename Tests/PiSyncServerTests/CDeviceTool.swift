@@ -56,6 +56,8 @@ struct ProgramRun {
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
+        // The programs under test read PISYNC_* settings; the tests say what they mean.
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PISYNC_") }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -94,6 +94,11 @@ struct CLITests {
             #expect(fromFile.status == 0 && fromFile.output.contains("pisync"), "\(fromFile.output)")
             let flagWins = try await ProgramRun.run(ServeProcess.executable, ["ping", "--server", "127.0.0.1:1"], in: directory)
             #expect(flagWins.status == 2, "\(flagWins.output)")
+            // A .env written for other tools does not break a command that names its server.
+            try "PISYNC_SERVER=127.0.0.1:\(server.port)\nsome other tool's line\n".write(
+                to: directory.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+            let withFlag = try await ProgramRun.run(ServeProcess.executable, ["ping", "--server", "127.0.0.1:\(server.port)"], in: directory)
+            #expect(withFlag.status == 0, "\(withFlag.output)")
         }
     }
 

@@ -20,7 +20,7 @@ struct FailureIndexTests {
         }
     }
 
-    @Test("random updates, late timestamps and ties included, keep ListFailures order", arguments: [1, 3, 512])
+    @Test("random updates, late timestamps and ties included, keep ListFailures order", arguments: [2, 3, 512])
     func matchesSortedModel(maxBlockSize: Int) {
         var index = FailureIndex(maxBlockSize: maxBlockSize)
         var model = Model()

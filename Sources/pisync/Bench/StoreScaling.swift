@@ -30,9 +30,8 @@ enum StoreScaling {
     static func failuresPerSecond(devices: Int, inOrder: Bool) -> Double {
         let store = SyncStore(configuration: StoreConfiguration())
         let base: Int64 = 1_700_000_000_000
-        var generator = SystemRandomNumberGenerator()
         var offsets = Array(0..<devices)
-        if !inOrder { offsets.shuffle(using: &generator) }
+        if !inOrder { offsets.shuffle() }
         let events = offsets.enumerated().map { index, offset in
             SyncEvent(deviceID: "fleet-\(index)", timestamp: base + Int64(offset), filesSynced: 0, errors: 1, internetSpeed: 1)
         }

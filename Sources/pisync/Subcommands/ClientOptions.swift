@@ -13,7 +13,8 @@ struct ClientOptions: ParsableArguments {
     /// The server's host and port: --server, else PISYNC_SERVER from the environment, else
     /// from `./.env`, the same order `pisync serve` reads its settings in.
     func address() throws -> (host: String, port: Int) {
-        let text = try SettingsSource.current().value(server, "SERVER") ?? "127.0.0.1:7878"
+        // The flag first: a `.env` that does not parse only matters when it is consulted.
+        let text = try server ?? SettingsSource.current().value(nil as String?, "SERVER") ?? "127.0.0.1:7878"
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (1...65535).contains(port), colon != text.startIndex
         else {

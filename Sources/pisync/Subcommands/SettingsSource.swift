@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 
-/// Where `pisync serve` reads a setting from: its flag, else `PISYNC_<NAME>` in the
-/// environment, else `PISYNC_<NAME>` in a `.env` file in the working directory.
+/// Where `pisync serve` reads a setting from (and the client commands their server address):
+/// its flag, else `PISYNC_<NAME>` in the environment, else `PISYNC_<NAME>` in a `.env` file in
+/// the working directory.
 struct SettingsSource {
     let environment: [String: String]
     let dotEnv: [String: String]
