@@ -23,9 +23,7 @@ struct JSONViewTests {
 
     /// The keys `view` encodes to, as `--json` prints it.
     static func keys(_ view: some Encodable) throws -> Set<String> {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        let object = try JSONSerialization.jsonObject(with: try encoder.encode(view)) as? [String: Any]
+        let object = try JSONSerialization.jsonObject(with: try Output.json(view)) as? [String: Any]
         return Set(object?.keys ?? [:].keys)
     }
 

@@ -4,10 +4,15 @@ import Foundation
 enum Output {
     /// Prints `result` as one line of JSON with every field (see `JSONPrintable`).
     static func printJSON(_ result: some JSONPrintable) throws {
+        print(String(decoding: try json(result.jsonView), as: UTF8.self))
+    }
+
+    /// `view` as `--json` prints it: snake_case keys, sorted for stable output.
+    static func json(_ view: some Encodable) throws -> Data {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]  // stable output
-        print(String(decoding: try encoder.encode(result.jsonView), as: UTF8.self))
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(view)
     }
 
     /// Prints rows under a header, columns padded to their widest cell.
