@@ -95,6 +95,9 @@ struct Bench: AsyncParsableCommand {
         let (rows, received) = try await withPiSyncServer(group: serverGroup, configure: { $0.alertThreshold = 1 }) { port in
             let group = MultiThreadedEventLoopGroup.singleton
             let (channels, counter) = try await AlertFanOut.subscribers(count: subscribers, port: port, group: group)
+            while counter.frames.load(ordering: .relaxed) < subscribers {  // every subscription confirmed
+                try await Task.sleep(for: .milliseconds(1))
+            }
             var rows: [(String, ClosedLoopLoad.Result)] = []
             for (name, failed) in [("no alerts (successes)", false), ("\(batch) alerts each (failures)", true)] {
                 _ = try await ClosedLoopLoad.run(port: port, connections: 1, requests: min(200, alertRequests), group: group,
