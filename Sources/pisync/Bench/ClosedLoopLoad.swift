@@ -12,7 +12,7 @@ enum ClosedLoopLoad {
         var latencies: Histogram<UInt64>
         var elapsed: Duration
         var requests: Int { Int(latencies.totalCount) }
-        var perSecond: Double { Double(requests) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) }
+        var perSecond: Double { Double(requests) / elapsed.inSeconds }
     }
 
     /// Round-trip times in nanoseconds, up to 60 ms, to three significant digits.

@@ -21,7 +21,7 @@ enum StoreScaling {
                 }
             }
         }
-        return Double(tasks * events) / seconds(since: start)
+        return Double(tasks * events) / (ContinuousClock.now - start).inSeconds
     }
 
     /// One writer recording the first failure of each of `devices` devices, one event per
@@ -39,11 +39,6 @@ enum StoreScaling {
         for event in events {
             store.record([event], now: base + 1_000_000_000)
         }
-        return Double(devices) / seconds(since: start)
-    }
-
-    private static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return Double(devices) / (ContinuousClock.now - start).inSeconds
     }
 }

@@ -13,7 +13,7 @@ struct Ping: AsyncParsableCommand {
             let pong = try await connection.ping()
             let elapsed = ContinuousClock.now - start
             if client.json { return try Output.printJSON(pong) }
-            let millis = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+            let millis = elapsed.inSeconds * 1000
             print("pisync \(pong.version) up \(pong.uptimeMs / 1000) s, round trip \(String(format: "%.2f", millis)) ms")
             print("limits: \(pong.maxBatchSize) events per RecordSync, frames up to \(pong.maxFrameSize) bytes")
         }
