@@ -252,3 +252,175 @@ int fake_send_record(fake_conn *conn, uint64_t id, uint32_t accepted, uint32_t d
     response.record_sync = &record;
     return send_response(conn, &response);
 }
+
+/* ---- a server whose log writes fail ---- */
+
+/* The report's entry for an event, added on first sight; NULL when the report is full. */
+static fake_disk_event *disk_event(fake_disk_report *report, const char *device,
+                                   int64_t timestamp)
+{
+    fake_disk_event *e;
+    size_t i;
+
+    for (i = 0; i < report->event_count; i++) {
+        e = &report->events[i];
+        if (e->timestamp == timestamp && strcmp(e->device, device) == 0)
+            return e;
+    }
+    if (report->event_count == FAKE_DISK_MAX_EVENTS)
+        return NULL;
+    e = &report->events[report->event_count++];
+    snprintf(e->device, sizeof e->device, "%s", device);
+    e->timestamp = timestamp;
+    return e;
+}
+
+/* Answers one request. Returns 0, or -1 when it was not a RecordSync the script expects. */
+static int disk_answer(fake_conn *conn, const fake_disk_plan *plan, fake_disk_report *report,
+                       const Pisync__V1__Request *r)
+{
+    const Pisync__V1__RecordSyncRequest *rs = r->record_sync;
+    fake_disk_event *seen[FAKE_DISK_MAX_EVENTS];
+    fake_disk_request *q;
+    uint32_t accepted = 0, duplicates = 0;
+    size_t i;
+    int rc;
+
+    if (r->call_case != PISYNC__V1__REQUEST__CALL_RECORD_SYNC ||
+        report->request_count == FAKE_DISK_MAX_REQUESTS || rs->n_events > FAKE_DISK_MAX_EVENTS)
+        return -1;
+    q = &report->requests[report->request_count++];
+    q->arrived_ms = pisync_monotonic_ms();
+    q->events = rs->n_events;
+    q->observed = plan->observe != NULL ? plan->observe(plan->observe_context) : -1;
+    for (i = 0; i < rs->n_events; i++) {
+        const Pisync__V1__SyncEvent *e = rs->events[i];
+
+        seen[i] = disk_event(report, e->device_id[0] ? e->device_id : rs->device_id,
+                             e->timestamp);
+        if (seen[i] == NULL)
+            return -1;
+        seen[i]->sent++;
+    }
+    if (report->request_count <= (size_t)plan->fail_first) {
+        q->code = 14;
+        rc = fake_send_error(conn, r->id, 14, "", FAKE_DISK_FULL_MESSAGE);
+    } else {
+        for (i = 0; i < rs->n_events; i++) {
+            if (seen[i]->acked++ == 0)
+                accepted++;
+            else
+                duplicates++;
+        }
+        rc = fake_send_record(conn, r->id, accepted, duplicates, NULL, 0);
+    }
+    q->answered_ms = pisync_monotonic_ms();
+    return rc;
+}
+
+/* Distinct events acknowledged so far. */
+static size_t disk_acknowledged(const fake_disk_report *report)
+{
+    size_t i, acked = 0;
+
+    for (i = 0; i < report->event_count; i++)
+        acked += report->events[i].acked > 0;
+    return acked;
+}
+
+static int disk_script(int listen_fd, void *context)
+{
+    fake_disk_plan *plan = context;
+    fake_disk_report report;
+    fake_conn conn;
+    int failed = 0;
+
+    memset(&report, 0, sizeof report);
+    memset(&conn, 0, sizeof conn);
+    conn.fd = -1;
+    pisync_framebuf_init(&conn.rx);
+    while (!failed && !report.completed) {
+        struct pollfd fds[2];
+
+        /* A request already buffered would not wake poll(): read it first. */
+        if (conn.fd < 0 || pisync_framebuf_buffered(&conn.rx) == 0) {
+            fds[0].fd = listen_fd;
+            fds[0].events = POLLIN;
+            fds[1].fd = conn.fd; /* ignored by poll() while negative */
+            fds[1].events = POLLIN;
+            fds[0].revents = fds[1].revents = 0;
+            if (poll(fds, 2, SCRIPT_TIMEOUT_MS) <= 0) {
+                fprintf(stderr, "    failing-disk server: nothing from the client for %d ms, "
+                                "with %zu of %zu events acknowledged\n",
+                        SCRIPT_TIMEOUT_MS, disk_acknowledged(&report), plan->expect_events);
+                failed = 1;
+                break;
+            }
+            if (conn.fd < 0 || fds[1].revents == 0) {
+                /* A new connection: the client has moved on from the old one, if any. */
+                fake_close(&conn);
+                failed = fake_accept(listen_fd, &conn) != 0;
+                continue;
+            }
+        }
+        {
+            Pisync__V1__Request *r = fake_read_request(&conn);
+
+            if (r == NULL) { /* the client closed this connection */
+                fake_close(&conn);
+                report.completed = disk_acknowledged(&report) >= plan->expect_events;
+                continue;
+            }
+            failed = disk_answer(&conn, plan, &report, r) != 0;
+            if (failed)
+                fprintf(stderr, "    failing-disk server: cannot answer request %zu\n",
+                        report.request_count);
+            pisync__v1__request__free_unpacked(r, NULL);
+        }
+    }
+    fake_close(&conn);
+    close(plan->report_pipe[0]);
+    /* The report is far smaller than a pipe's buffer, so this does not wait for a reader. */
+    if (write(plan->report_pipe[1], &report, sizeof report) != (ssize_t)sizeof report)
+        report.completed = 0;
+    close(plan->report_pipe[1]);
+    return report.completed ? 0 : 1;
+}
+
+int fake_disk_start(fake_server *server, fake_disk_plan *plan)
+{
+    if (pipe(plan->report_pipe) != 0)
+        return -1;
+    if (fake_server_start(server, disk_script, plan) != 0) {
+        close(plan->report_pipe[0]);
+        close(plan->report_pipe[1]);
+        return -1;
+    }
+    close(plan->report_pipe[1]); /* so that a server that died unreported reads as EOF */
+    plan->report_pipe[1] = -1;
+    return 0;
+}
+
+int fake_disk_finish(fake_server *server, fake_disk_plan *plan, fake_disk_report *report)
+{
+    int rc = fake_server_finish(server);
+    size_t got = 0;
+
+    memset(report, 0, sizeof *report);
+    while (got < sizeof *report) {
+        ssize_t n = read(plan->report_pipe[0], (char *)report + got, sizeof *report - got);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(plan->report_pipe[0]);
+    plan->report_pipe[0] = -1;
+    if (got != sizeof *report) {
+        fprintf(stderr, "    the failing-disk server sent no report\n");
+        return -1;
+    }
+    return rc;
+}

@@ -46,4 +46,57 @@ int fake_send_error(fake_conn *conn, uint64_t id, uint32_t code, const char *fie
 int fake_send_record(fake_conn *conn, uint64_t id, uint32_t accepted, uint32_t duplicates,
                      const uint32_t *rejected, size_t n_rejected);
 
+/* ---- a server whose log writes fail: UNAVAILABLE first, acknowledgements later ---- */
+
+/* Plays a server whose disk is full at first: it answers the first `fail_first` RecordSync
+   requests with Error{14 UNAVAILABLE, "log write failed: disk full"}, as the real server
+   does when its write-ahead log cannot be written or fsynced, and acknowledges the later
+   ones: each event, keyed by (device, timestamp), counts as accepted the first time and
+   as a duplicate after. It serves one connection after another, since a client may
+   reconnect between attempts, and ends when a connection closes after `expect_events`
+   distinct events were acknowledged. What it saw comes back through fake_disk_finish. */
+
+#define FAKE_DISK_MAX_REQUESTS 16
+#define FAKE_DISK_MAX_EVENTS 32
+#define FAKE_DISK_FULL_MESSAGE "log write failed: disk full"
+
+typedef struct {
+    int64_t arrived_ms;  /* pisync_monotonic_ms() once the whole request was read */
+    int64_t answered_ms; /* once its answer was sent */
+    uint32_t code;       /* the answer: 14 (UNAVAILABLE), or 0 for an acknowledgement */
+    size_t events;       /* events in the request */
+    long observed;       /* what plan.observe returned on arrival, before the answer; -1
+                            without observe */
+} fake_disk_request;
+
+typedef struct {
+    char device[PISYNC_DEVICE_ID_MAX + 1];
+    int64_t timestamp;
+    int sent;  /* requests that carried it */
+    int acked; /* answers that acknowledged it (accepted or duplicate) */
+} fake_disk_event;
+
+typedef struct {
+    int completed; /* the script ended as planned: no timeout, no unexpected request */
+    size_t request_count;
+    fake_disk_request requests[FAKE_DISK_MAX_REQUESTS];
+    size_t event_count; /* distinct events seen, in order of first arrival */
+    fake_disk_event events[FAKE_DISK_MAX_EVENTS];
+} fake_disk_report;
+
+typedef struct {
+    int fail_first;       /* RecordSync requests answered with UNAVAILABLE */
+    size_t expect_events; /* distinct events to acknowledge before ending */
+    /* When not NULL, called (in the server process) as each request arrives, before it is
+       answered; its value goes into the request's `observed`. */
+    long (*observe)(void *context);
+    void *observe_context;
+    int report_pipe[2]; /* set by fake_disk_start */
+} fake_disk_plan;
+
+int fake_disk_start(fake_server *server, fake_disk_plan *plan);
+/* Waits for the server to end (fake_server_finish) and reads its report. Returns -1 when
+   no report arrived, else the script's result: 0 when it ran as planned. */
+int fake_disk_finish(fake_server *server, fake_disk_plan *plan, fake_disk_report *report);
+
 #endif

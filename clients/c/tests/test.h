@@ -108,6 +108,7 @@ void test_note(const char *fmt, ...)
     X(flush_drops_whole_rejected_batch)                                                    \
     X(flush_shrinks_batches_for_low_server_limit)                                          \
     X(flush_keeps_events_on_unavailable_and_notices)                                       \
+    X(flush_retries_unavailable_with_backoff)                                              \
     X(integration_record_history_ping_errors)                                              \
     X(integration_pipelining_and_reuse)                                                    \
     X(integration_offline_spool_then_flush)                                                \
