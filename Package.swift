@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "PiSyncClient", targets: ["PiSyncClient"]),
         .library(name: "PiSyncProtocol", targets: ["PiSyncProtocol"]),
         .library(name: "PiSyncStore", targets: ["PiSyncStore"]),
+        .library(name: "PiSyncPersistence", targets: ["PiSyncPersistence"]),
         .library(name: "PiSyncServer", targets: ["PiSyncServer"]),
     ],
     dependencies: [
@@ -28,10 +29,13 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
-        // The domain: events, status, store, failure tracking, snapshots. No NIO.
+        // The domain: events, status, store, failure tracking. No NIO, no files.
+        .target(name: "PiSyncStore"),
+        // The data directory: snapshot file, write-ahead log, recovery, repair. No NIO.
         .target(
-            name: "PiSyncStore",
+            name: "PiSyncPersistence",
             dependencies: [
+                "PiSyncStore",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
@@ -41,10 +45,12 @@ let package = Package(
             dependencies: [
                 "PiSyncProtocol",
                 "PiSyncStore",
+                "PiSyncPersistence",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // The async client library used by the CLI and the tests.
@@ -62,6 +68,7 @@ let package = Package(
                 "PiSyncClient",
                 "PiSyncServer",
                 "PiSyncStore",
+                "PiSyncPersistence",
                 "PiSyncProtocol",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -87,12 +94,17 @@ let package = Package(
             dependencies: ["PiSyncStore"]
         ),
         .testTarget(
+            name: "PiSyncPersistenceTests",
+            dependencies: ["PiSyncPersistence", "PiSyncStore"]
+        ),
+        .testTarget(
             name: "PiSyncServerTests",
             dependencies: [
                 "PiSyncServer",
                 "PiSyncClient",
                 "PiSyncProtocol",
                 "PiSyncStore",
+                "PiSyncPersistence",
                 "pisync",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

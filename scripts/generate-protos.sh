@@ -26,15 +26,17 @@ fi
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-mkdir -p "$out/PiSyncProtocol" "$out/PiSyncStore"
+mkdir -p "$out/PiSyncProtocol" "$out/PiSyncPersistence"
 protoc --plugin=protoc-gen-swift="$plugin" -I proto \
   --swift_opt=Visibility=Public --swift_out="$out/PiSyncProtocol" proto/pisync/v1/pisync.proto
 protoc --plugin=protoc-gen-swift="$plugin" -I proto \
-  --swift_opt=Visibility=Internal --swift_out="$out/PiSyncStore" proto/pisync/storage/v1/snapshot.proto
+  --swift_opt=Visibility=Internal --swift_out="$out/PiSyncPersistence" \
+  proto/pisync/storage/v1/snapshot.proto proto/pisync/storage/v1/wal.proto
 
 declare -A targets=(
   ["$out/PiSyncProtocol/pisync/v1/pisync.pb.swift"]=Sources/PiSyncProtocol/Generated/pisync.pb.swift
-  ["$out/PiSyncStore/pisync/storage/v1/snapshot.pb.swift"]=Sources/PiSyncStore/Generated/snapshot.pb.swift
+  ["$out/PiSyncPersistence/pisync/storage/v1/snapshot.pb.swift"]=Sources/PiSyncPersistence/Generated/snapshot.pb.swift
+  ["$out/PiSyncPersistence/pisync/storage/v1/wal.pb.swift"]=Sources/PiSyncPersistence/Generated/wal.pb.swift
 )
 
 if [ "${1:-}" = "--check" ]; then

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import PiSyncPersistence
 import PiSyncProtocol
 import PiSyncStore
 
@@ -11,6 +12,10 @@ import PiSyncStore
 /// the loop saves the two thread hops per request that an `NIOAsyncChannel` loop would cost
 /// (shared/STYLE.md, "The hot path"). Responses to a burst of pipelined requests are flushed
 /// once, at the end of the read.
+///
+/// With a write-ahead log, a response that depends on the store's state waits until the log
+/// is durable up to every record appended when it was computed (``ResponseQueue``), and
+/// responses leave in request order.
 final class ConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = Pisync_V1_Response
@@ -23,12 +28,14 @@ final class ConnectionHandler: ChannelInboundHandler {
     private let logger: Logger
     private var subscriptions: [UInt64: AlertSubscription] = [:]
     private var closing = false
+    private var responses: ResponseQueue
 
     init(
         dispatcher: RequestDispatcher, bus: AlertBus, subscriberBufferSize: Int, subscriberSendBuffer: Int,
         alertThreshold: Int, logger: Logger
     ) {
         self.dispatcher = dispatcher
+        self.responses = ResponseQueue(log: dispatcher.log)
         self.bus = bus
         self.subscriberBufferSize = subscriberBufferSize
         self.subscriberSendBuffer = subscriberSendBuffer
@@ -43,11 +50,11 @@ final class ConnectionHandler: ChannelInboundHandler {
             request = try Pisync_V1_Request(serializedBytes: frame.readableBytesSpan)
         } catch {
             logger.debug("undecodable frame", metadata: ["error": "\(error)"])
-            write(.failure(id: 0, .invalidArgument, "frame is not a valid pisync.v1.Request: \(error)"), context)
+            respond(.failure(id: 0, .invalidArgument, "frame is not a valid pisync.v1.Request: \(error)"), context)
             return
         }
         guard !closing else {
-            write(.failure(id: request.id, .unavailable, "server is shutting down"), context)
+            respond(.failure(id: request.id, .unavailable, "server is shutting down"), context)
             return
         }
         handle(request, context)
@@ -61,46 +68,49 @@ final class ConnectionHandler: ChannelInboundHandler {
         let id = request.id
         switch request.call {
         case .recordSync(let call):
-            write(dispatcher.recordSync(id: id, call), context)
+            respond(dispatcher.recordSync(id: id, call), context, waiting: .write)
         case .getHistory(let call):
-            write(dispatcher.getHistory(id: id, call), context)
+            respond(dispatcher.getHistory(id: id, call), context, waiting: .read)
         case .listFailures(let call):
-            write(dispatcher.listFailures(id: id, call), context)
+            respond(dispatcher.listFailures(id: id, call), context, waiting: .read)
         case .ping:
-            write(dispatcher.ping(id: id), context)
+            respond(dispatcher.ping(id: id), context)
         case .subscribeFailureAlerts:
             subscribe(id: id, context)
         case .cancel(let call):
             cancel(id: id, subscriptionID: call.subscriptionID, context)
         case nil where !request.unknownFields.data.isEmpty:
-            write(.failure(id: id, .unimplemented, "this server does not implement the request's call"), context)
+            respond(.failure(id: id, .unimplemented, "this server does not implement the request's call"), context)
         case nil:
-            write(.failure(id: id, .invalidArgument, "request names no call", field: "call"), context)
+            respond(.failure(id: id, .invalidArgument, "request names no call", field: "call"), context)
         }
     }
 
     private func subscribe(id: UInt64, _ context: ChannelHandlerContext) {
         subscriptions = subscriptions.filter { !$0.value.isEnded }
         guard subscriptions[id] == nil else {
-            write(.failure(id: id, .invalidArgument, "a subscription with id \(id) is already open", field: "id"), context)
+            respond(.failure(id: id, .invalidArgument, "a subscription with id \(id) is already open", field: "id"), context)
             return
         }
-        // The confirmation enters the pipeline before the subscription can deliver anything.
-        write(
-            .with {
-                $0.id = id
-                $0.subscribeFailureAlerts = .with {
-                    $0.bufferSize = UInt32(clamping: subscriberBufferSize)
-                    $0.alertThreshold = UInt32(clamping: alertThreshold)
-                }
-            }, context)
         if subscriptions.isEmpty {
             boundSocketBuffers(context)
         }
         let subscription = AlertSubscription(id: id, capacity: subscriberBufferSize, channel: context.channel, bus: bus)
         subscriptions[id] = subscription
-        bus.add(subscription)
-        logger.debug("subscribed", metadata: ["subscription": "\(id)"])
+        // The confirmation enters the pipeline (after every earlier response) before the
+        // subscription can deliver anything.
+        let confirmation = Pisync_V1_Response.with {
+            $0.id = id
+            $0.subscribeFailureAlerts = .with {
+                $0.bufferSize = UInt32(clamping: subscriberBufferSize)
+                $0.alertThreshold = UInt32(clamping: alertThreshold)
+            }
+        }
+        respond(confirmation, context) { [bus, logger] in
+            guard !subscription.isEnded else { return }
+            bus.add(subscription)
+            logger.debug("subscribed", metadata: ["subscription": "\(id)"])
+        }
     }
 
     /// Caps what the kernel and NIO may buffer for this connection once it streams alerts, so a
@@ -119,13 +129,13 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     private func cancel(id: UInt64, subscriptionID: UInt64, _ context: ChannelHandlerContext) {
         guard let subscription = subscriptions.removeValue(forKey: subscriptionID), !subscription.isEnded else {
-            write(
+            respond(
                 .failure(id: id, .notFound, "no open subscription with id \(subscriptionID)", field: "subscription_id"),
                 context)
             return
         }
         subscription.end(.cancelled, "subscription cancelled by client")
-        write(.with { $0.id = id; $0.cancel = .with { $0.subscriptionID = subscriptionID } }, context)
+        respond(.with { $0.id = id; $0.cancel = .with { $0.subscriptionID = subscriptionID } }, context)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -175,13 +185,55 @@ final class ConnectionHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
-    private func write(_ response: Pisync_V1_Response, _ context: ChannelHandlerContext) {
-        context.write(wrapOutboundOut(response), promise: nil)
+    /// Sends `response` now, or queues it behind earlier responses and the log records it
+    /// depends on (see ``ResponseQueue``); `then` runs once it has been written.
+    private func respond(
+        _ response: Pisync_V1_Response, _ context: ChannelHandlerContext, waiting: ResponseQueue.Wait = .none,
+        then: (() -> Void)? = nil
+    ) {
+        guard responses.enqueue(response, waiting: waiting, then: then) else {
+            context.write(wrapOutboundOut(response), promise: nil)
+            then?()
+            return
+        }
+        awaitQueue(context)
     }
 
-    /// Sends a last connection-level message (id 0), then closes once it is written.
+    /// Waits for the log to make the oldest queued response releasable, writes every response
+    /// that then is, and waits again while any remain.
+    private func awaitQueue(_ context: ChannelHandlerContext) {
+        guard let sequence = responses.sequenceToAwait(), let log = dispatcher.log else { return }
+        let released = context.eventLoop.makePromise(of: Void.self)
+        log.whenDurable(sequence) { result in released.completeWith(result.mapError { $0 as any Error }) }
+        released.futureResult.assumeIsolated().whenComplete { result in
+            var failure: (any Error)?
+            if case .failure(let error) = result { failure = error }
+            let ready = self.responses.release(failure: failure)
+            for entry in ready {
+                context.write(self.wrapOutboundOut(entry.response), promise: nil)
+                entry.then?()
+            }
+            context.flush()
+            self.responses.awaited()
+            if self.responses.isEmpty, let notice = self.pendingCloseNotice {
+                self.pendingCloseNotice = nil
+                self.close(context, notice: notice)
+            } else {
+                self.awaitQueue(context)
+            }
+        }
+    }
+
+    private var pendingCloseNotice: Pisync_V1_Response?
+
+    /// Sends a last connection-level message (id 0) after the responses still queued, then
+    /// closes once it is written.
     private func close(_ context: ChannelHandlerContext, notice: Pisync_V1_Response) {
         closing = true
+        guard responses.isEmpty else {
+            pendingCloseNotice = notice
+            return
+        }
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(notice), promise: written)
         let channel = context.channel

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import PiSyncPersistence
 import PiSyncProtocol
 import PiSyncStore
 import ServiceLifecycle
@@ -30,15 +31,17 @@ public final class PiSyncServer: Service, Sendable {
     private let listening: EventLoopPromise<SocketAddress>
     private let nextConnectionID = Atomic<UInt64>(0)
 
-    /// Creates a server for `store`, publishing alerts through `bus`.
+    /// Creates a server for `store`, publishing alerts through `bus`. With a `log` (the store's
+    /// journal), responses wait until what they depend on is durable in it.
     public init(
-        configuration: ServerConfiguration, store: SyncStore, bus: AlertBus, logger: Logger,
-        clock: ServerClock = ServerClock(),
+        configuration: ServerConfiguration, store: SyncStore, bus: AlertBus, log: WriteAheadLog? = nil,
+        logger: Logger, clock: ServerClock = ServerClock(),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.configuration = configuration
         self.dispatcher = RequestDispatcher(
-            store: store, maxBatchSize: configuration.maxBatchSize, maxFrameSize: configuration.maxFrameSize, clock: clock)
+            store: store, log: log, maxBatchSize: configuration.maxBatchSize, maxFrameSize: configuration.maxFrameSize,
+            clock: clock)
         self.store = store
         self.bus = bus
         self.logger = logger

@@ -1,3 +1,4 @@
+import PiSyncPersistence
 import PiSyncProtocol
 import PiSyncStore
 
@@ -7,6 +8,8 @@ import PiSyncStore
 /// with no thread hop (see ``ConnectionHandler``).
 struct RequestDispatcher: Sendable {
     let store: SyncStore
+    /// The write-ahead log, when the server persists.
+    let log: WriteAheadLog?
     let maxBatchSize: Int
     let maxFrameSize: Int
     let clock: ServerClock
@@ -22,6 +25,12 @@ struct RequestDispatcher: Sendable {
         }
         if !request.deviceID.isEmpty, let violation = EventValidator.deviceIDViolation(request.deviceID) {
             return .failure(id: id, violation)
+        }
+        if let fault = log?.fault {
+            // Nothing is stored while the disk fails, so memory does not fill with events that
+            // cannot be acknowledged; they come back when the device retries.
+            return .failure(
+                id: id, .unavailable, "the event log cannot be written (\(fault)); nothing was recorded: retry later")
         }
         let (events, positions, mismatched) = resolveDevices(request)
         let outcome = store.record(events, now: clock.nowMillis())

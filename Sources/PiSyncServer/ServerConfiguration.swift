@@ -1,3 +1,4 @@
+import PiSyncPersistence
 import PiSyncStore
 
 /// Everything `pisync serve` can be told, with the documented defaults.
@@ -6,8 +7,16 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     public var host: String = "127.0.0.1"
     /// TCP port; 0 picks a free one.
     public var port: Int = 7878
-    /// Where snapshots are kept.
+    /// Where the snapshot and the write-ahead log are kept.
     public var dataDirectory: String = "./pisync-data"
+    /// When a recorded event counts as durable, and so when it is acknowledged.
+    public var fsync: FsyncPolicy = .always
+    /// Time between `fdatasync`s under ``FsyncPolicy/interval``.
+    public var fsyncInterval: Duration = .seconds(1)
+    /// A snapshot is taken once the log has grown by this many bytes since the last one.
+    public var snapshotLogBytes: Int = 64 << 20
+    /// Size at which a log segment is closed and the next one started.
+    public var logSegmentBytes: Int = 16 << 20
     /// Largest frame body, in bytes; a larger declared length closes the connection.
     public var maxFrameSize: Int = 1 << 20
     /// Most events in one RecordSync.
@@ -44,12 +53,22 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
             validator: EventValidator(minTimestamp: minTimestamp, maxFutureSkewMillis: maxFutureSkewMillis))
     }
 
+    /// The write-ahead log settings these imply.
+    public var logConfiguration: WriteAheadLog.Configuration {
+        var configuration = WriteAheadLog.Configuration(directory: dataDirectory)
+        configuration.fsync = fsync
+        configuration.fsyncInterval = fsyncInterval
+        configuration.segmentBytes = logSegmentBytes
+        return configuration
+    }
+
     public var description: String {
         "max_frame_size=\(maxFrameSize) max_batch_size=\(maxBatchSize) idle_timeout=\(idleTimeout.logText) "
             + "max_connections=\(maxConnections) subscriber_buffer=\(subscriberBufferSize) "
             + "alert_threshold=\(alertThreshold) snapshot_interval=\(snapshotInterval.logText) "
             + "min_timestamp=\(minTimestamp) max_future_skew_ms=\(maxFutureSkewMillis) "
-            + "subscriber_send_buffer=\(subscriberSendBuffer)"
+            + "subscriber_send_buffer=\(subscriberSendBuffer) fsync=\(fsync) fsync_interval=\(fsyncInterval.logText) "
+            + "snapshot_log_bytes=\(snapshotLogBytes)"
     }
 }
 

@@ -23,6 +23,19 @@ struct DeviceHistory: Sendable {
         case stored
     }
 
+    /// An empty history.
+    init() {}
+
+    /// The history of a restored device: `events` (ascending) stored with exactly the capacity
+    /// they need, so a restored store takes no more memory than the one that was saved.
+    init(restoring events: [StoredSync], streakAlerted: Bool) {
+        self.events.reserveCapacity(events.count)
+        for event in events {
+            _ = insert(event)
+        }
+        self.streakAlerted = streakAlerted
+    }
+
     /// Stores `event` in timestamp order unless its timestamp is taken.
     mutating func insert(_ event: StoredSync) -> InsertOutcome {
         let position = insertionIndex(for: event.timestamp)

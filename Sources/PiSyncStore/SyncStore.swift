@@ -17,17 +17,21 @@ public final class SyncStore: Sendable {
     private let failureIndex = Mutex(FailureIndex())
     private let lastAlertSequence: Mutex<UInt64>
     private let onAlert: @Sendable (FailureAlert) -> Void
+    private let journal: (any SyncJournal)?
     private let changes = Atomic<UInt64>(0)
 
-    /// Creates an empty store. `onAlert` receives each alert, in sequence order, as it is raised.
+    /// Creates an empty store. `onAlert` receives each alert, in sequence order, as it is raised,
+    /// after `journal` (when there is one) has been handed the events that raised it.
     public init(
         configuration: StoreConfiguration = StoreConfiguration(),
         lastAlertSequence: UInt64 = 0,
+        journal: (any SyncJournal)? = nil,
         onAlert: @escaping @Sendable (FailureAlert) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.shards = (0..<configuration.shardCount).map { _ in Shard() }
         self.lastAlertSequence = Mutex(lastAlertSequence)
+        self.journal = journal
         self.onAlert = onAlert
     }
 
@@ -94,13 +98,21 @@ public final class SyncStore: Sendable {
         }
     }
 
-    /// Stores already-validated events of one shard, updates the failure index and publishes
-    /// the alerts that became due.
+    /// Stores already-validated events of one shard, updates the failure index, hands the
+    /// newly stored events to the journal and publishes the alerts that became due.
+    ///
+    /// All of it happens under the shard lock, so the journal sees a device's events in the
+    /// order they were applied. Alerts are numbered, journaled and published under the alert
+    /// sequence lock too, so subscribers see increasing numbers and each journal record knows
+    /// the highest number its events raised.
     private func apply(_ batch: [SyncEvent], to shard: Shard) -> RecordOutcome {
         let threshold = configuration.alertThreshold
         return shard.state.withLock { state in
             var outcome = RecordOutcome()
             var failedDevices: Set<String> = []
+            var stored: [SyncEvent] = []
+            var due: [FailureAlert] = []
+            stored.reserveCapacity(batch.count)
             for event in batch {
                 let outcomeOfInsert = state.devices[event.deviceID, default: DeviceHistory()].insert(StoredSync(event))
                 guard outcomeOfInsert == .stored else {
@@ -108,16 +120,21 @@ public final class SyncStore: Sendable {
                     continue
                 }
                 outcome.accepted += 1
+                stored.append(event)
                 if event.status == .failed {
                     failedDevices.insert(event.deviceID)
                 }
                 if let alert = state.devices[event.deviceID]?.takeDueAlert(threshold: threshold, deviceID: event.deviceID) {
-                    // Numbered and published under the shard lock, so a snapshot never holds
-                    // an alerted streak whose alert number it does not cover.
-                    outcome.alerts.append(publish(alert))
+                    due.append(alert)
                 }
             }
             indexFailures(of: failedDevices, in: state)
+            guard !stored.isEmpty else { return outcome }
+            if due.isEmpty {
+                journal?.append(stored, lastAlertSequence: 0)
+            } else {
+                outcome.alerts = publish(due, journaling: stored)
+            }
             return outcome
         }
     }
@@ -132,31 +149,79 @@ public final class SyncStore: Sendable {
         }
     }
 
-    /// Numbers the alert and hands it to `onAlert`, under one lock so that subscribers see
-    /// sequence numbers in increasing order.
-    private func publish(_ alert: FailureAlert) -> FailureAlert {
+    /// Numbers `alerts`, journals the events that raised them with the last number, and hands
+    /// each to `onAlert`, under one lock so that subscribers see sequence numbers in increasing
+    /// order and only after the journal holds their cause.
+    private func publish(_ alerts: [FailureAlert], journaling events: [SyncEvent]) -> [FailureAlert] {
         lastAlertSequence.withLock { sequence in
-            sequence += 1
-            var numbered = alert
-            numbered.sequence = sequence
-            onAlert(numbered)
+            let numbered = alerts.map { alert in
+                sequence += 1
+                var numbered = alert
+                numbered.sequence = sequence
+                return numbered
+            }
+            journal?.append(events, lastAlertSequence: sequence)
+            numbered.forEach(onAlert)
             return numbered
         }
     }
 
     /// Puts a restored device in place (used while loading a snapshot).
-    func restore(_ history: DeviceHistory, of deviceID: String) {
-        shard(of: deviceID).state.withLock { state in
-            state.devices[deviceID] = history
-            indexFailures(of: [deviceID], in: state)
+    public func restore(_ record: DeviceRecord) {
+        let history = DeviceHistory(restoring: record.events, streakAlerted: record.streakAlerted)
+        shard(of: record.deviceID).state.withLock { state in
+            state.devices[record.deviceID] = history
+            indexFailures(of: [record.deviceID], in: state)
         }
     }
 
-    /// The shards, for taking a snapshot.
-    var shardsForSnapshot: [Shard] { shards }
+    /// Applies events read back from the journal: as `record` would, but with no validation
+    /// (they were valid when first stored), without journaling them again and without
+    /// publishing alerts; the alert sequence is raised to `lastAlertSequence` if lower.
+    /// Events already held (from a snapshot that covered them) are ignored as duplicates.
+    @discardableResult
+    public func replay(_ events: [SyncEvent], lastAlertSequence alertSequence: UInt64) -> RecordOutcome {
+        var byShard: [Int: [SyncEvent]] = [:]
+        for event in events {
+            byShard[shardIndex(of: event.deviceID), default: []].append(event)
+        }
+        var outcome = RecordOutcome()
+        for (shard, batch) in byShard {
+            let applied = shards[shard].state.withLock { state in
+                var outcome = RecordOutcome()
+                var failedDevices: Set<String> = []
+                for event in batch where state.devices[event.deviceID, default: DeviceHistory()].insert(StoredSync(event)) == .stored {
+                    outcome.accepted += 1
+                    if event.status == .failed { failedDevices.insert(event.deviceID) }
+                    _ = state.devices[event.deviceID]?.takeDueAlert(
+                        threshold: configuration.alertThreshold, deviceID: event.deviceID)
+                }
+                indexFailures(of: failedDevices, in: state)
+                return outcome
+            }
+            outcome.accepted += applied.accepted
+        }
+        raiseAlertSequence(to: alertSequence)
+        return outcome
+    }
+
+    /// Raises the last alert sequence number to `sequence` when it is lower (restore, replay).
+    public func raiseAlertSequence(to sequence: UInt64) {
+        lastAlertSequence.withLock { $0 = max($0, sequence) }
+    }
+
+    /// Independent shards the devices are spread over.
+    public var shardCount: Int { shards.count }
+
+    /// Copies the devices of one shard under its lock, each consistent (copy-on-write makes
+    /// this cheap; recording goes on meanwhile).
+    public func devices(inShard index: Int) -> [DeviceRecord] {
+        let devices = shards[index].state.withLock { $0.devices }
+        return devices.map { DeviceRecord(deviceID: $0.key, events: $0.value.events, streakAlerted: $0.value.streakAlerted) }
+    }
 
     /// The sequence number of the last alert published.
-    var currentAlertSequence: UInt64 { lastAlertSequence.withLock { $0 } }
+    public var currentAlertSequence: UInt64 { lastAlertSequence.withLock { $0 } }
 
     private func shard(of deviceID: String) -> Shard {
         shards[shardIndex(of: deviceID)]

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Logging
+import PiSyncPersistence
 import PiSyncServer
-import PiSyncStore
-import ServiceLifecycle
 
 /// `pisync serve`: runs the server until SIGTERM or SIGINT.
 struct Serve: AsyncParsableCommand {
@@ -29,6 +28,12 @@ struct Serve: AsyncParsableCommand {
     var maxFutureSkewMs: Int64?
     @Option(help: "Bytes a subscriber's connection may buffer in the kernel and in the server (PISYNC_SUBSCRIBER_SEND_BUFFER; default 32768).")
     var subscriberSendBuffer: Int?
+    @Option(help: "When an event is durable before it is acknowledged: always, interval, never (PISYNC_FSYNC; default always).")
+    var fsync: String?
+    @Option(help: "Seconds between fsyncs under --fsync interval (PISYNC_FSYNC_INTERVAL; default 1).")
+    var fsyncInterval: Double?
+    @Option(help: "Log growth in bytes that triggers a snapshot (PISYNC_SNAPSHOT_LOG_BYTES; default 67108864).")
+    var snapshotLogBytes: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error (PISYNC_LOG_LEVEL; default info).")
     var logLevel: String?
 
@@ -46,31 +51,21 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "pisync")
 
-        let bus = AlertBus()
-        let file = SnapshotFile(directory: configuration.dataDirectory)
-        let store: SyncStore
+        let application: PiSyncApplication
         do {
-            store = try Self.loadStore(from: file, configuration: configuration, bus: bus)
+            application = try PiSyncApplication(configuration: configuration, logger: logger)
+        } catch let error as WriteAheadLogError {
+            if case .corrupt = error {
+                logger.critical("\(error); refusing to start. Run `pisync repair --data-dir \(configuration.dataDirectory)` to truncate the log at the damage")
+            } else {
+                logger.critical("\(error); refusing to start")
+            }
+            throw ExitCode(1)
         } catch {
-            logger.critical("cannot load \(file.path): \(error); refusing to start (move the file aside to start empty)")
+            logger.critical("cannot recover \(configuration.dataDirectory): \(error); refusing to start (move the file aside to start empty)")
             throw ExitCode(1)
         }
-        let server = PiSyncServer(configuration: configuration, store: store, bus: bus, logger: logger)
-        let snapshots = SnapshotService(
-            store: store, file: file, interval: configuration.snapshotInterval, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: snapshots), .init(service: server)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        try await group.run()
-    }
-
-    static func loadStore(from file: SnapshotFile, configuration: ServerConfiguration, bus: AlertBus) throws -> SyncStore {
-        guard let body = try file.read() else {
-            return SyncStore(configuration: configuration.storeConfiguration, onAlert: bus.publish)
-        }
-        return try SyncStore(restoringFrom: body, configuration: configuration.storeConfiguration, onAlert: bus.publish)
+        try await application.run()
     }
 
     private func resolve(_ settings: SettingsSource) throws -> ServerConfiguration {
@@ -95,6 +90,18 @@ struct Serve: AsyncParsableCommand {
         if let seconds = try positive(settings.value(snapshotInterval, "SNAPSHOT_INTERVAL"), "snapshot-interval") {
             configuration.snapshotInterval = .seconds(seconds)
         }
+        if let policy = try settings.value(fsync, "FSYNC") {
+            guard let parsed = FsyncPolicy(rawValue: policy) else {
+                throw ValidationError("fsync '\(policy)' is not one of always, interval, never")
+            }
+            configuration.fsync = parsed
+        }
+        if let seconds = try settings.value(fsyncInterval, "FSYNC_INTERVAL") {
+            guard seconds > 0, seconds.isFinite else { throw ValidationError("fsync-interval must be greater than 0, got \(seconds)") }
+            configuration.fsyncInterval = .milliseconds(Int64((seconds * 1000).rounded()))
+        }
+        configuration.snapshotLogBytes = try positive(settings.value(snapshotLogBytes, "SNAPSHOT_LOG_BYTES"), "snapshot-log-bytes")
+            ?? configuration.snapshotLogBytes
         configuration.minTimestamp = try settings.value(minTimestamp, "MIN_TIMESTAMP") ?? configuration.minTimestamp
         configuration.maxFutureSkewMillis = try settings.value(maxFutureSkewMs, "MAX_FUTURE_SKEW_MS")
             ?? configuration.maxFutureSkewMillis

@@ -8,10 +8,11 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// PiSync on-disk snapshot body (not part of the wire contract).
+/// PiSync on-disk state (not part of the wire contract): the snapshot's records.
 ///
-/// A snapshot file is a fixed header followed by one serialized `Snapshot`; see
-/// docs/persistence.md. Field numbers are never reused.
+/// Format 2 (current) is a stream of checksummed records: one SnapshotHeader, one StoredDevice
+/// per device, one SnapshotTrailer; see docs/durability.md. Format 1 was one serialized
+/// `Snapshot` after a fixed header; it is still read. Field numbers are never reused.
 
 import SwiftProtobuf
 
@@ -61,6 +62,7 @@ nonisolated struct Pisync_Storage_V1_StoredDevice: Sendable {
   init() {}
 }
 
+/// Format 1: the whole store in one message.
 nonisolated struct Pisync_Storage_V1_Snapshot: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -73,6 +75,42 @@ nonisolated struct Pisync_Storage_V1_Snapshot: Sendable {
   var takenAt: Int64 = 0
 
   var devices: [Pisync_Storage_V1_StoredDevice] = []
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+/// Format 2: the first record of a snapshot file.
+nonisolated struct Pisync_Storage_V1_SnapshotHeader: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Every write-ahead log record with a sequence number up to this one is in the snapshot;
+  /// recovery replays the records after it.
+  var logSequence: UInt64 = 0
+
+  /// Milliseconds since the epoch when the snapshot was taken.
+  var takenAt: Int64 = 0
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+/// Format 2: the last record of a snapshot file; a file without it is incomplete.
+nonisolated struct Pisync_Storage_V1_SnapshotTrailer: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var devices: UInt64 = 0
+
+  var events: UInt64 = 0
+
+  /// Sequence number of the last alert emitted, read after every device was copied.
+  var lastAlertSequence: UInt64 = 0
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -203,6 +241,81 @@ nonisolated extension Pisync_Storage_V1_Snapshot: SwiftProtobuf.Message, SwiftPr
     if lhs.lastAlertSequence != rhs.lastAlertSequence {return false}
     if lhs.takenAt != rhs.takenAt {return false}
     if lhs.devices != rhs.devices {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pisync_Storage_V1_SnapshotHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".SnapshotHeader"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}log_sequence\0\u{3}taken_at\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.logSequence) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.takenAt) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.logSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.logSequence, fieldNumber: 1)
+    }
+    if self.takenAt != 0 {
+      try visitor.visitSingularInt64Field(value: self.takenAt, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pisync_Storage_V1_SnapshotHeader, rhs: Pisync_Storage_V1_SnapshotHeader) -> Bool {
+    if lhs.logSequence != rhs.logSequence {return false}
+    if lhs.takenAt != rhs.takenAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pisync_Storage_V1_SnapshotTrailer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".SnapshotTrailer"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}devices\0\u{1}events\0\u{3}last_alert_sequence\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.devices) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.events) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.lastAlertSequence) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.devices != 0 {
+      try visitor.visitSingularUInt64Field(value: self.devices, fieldNumber: 1)
+    }
+    if self.events != 0 {
+      try visitor.visitSingularUInt64Field(value: self.events, fieldNumber: 2)
+    }
+    if self.lastAlertSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.lastAlertSequence, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pisync_Storage_V1_SnapshotTrailer, rhs: Pisync_Storage_V1_SnapshotTrailer) -> Bool {
+    if lhs.devices != rhs.devices {return false}
+    if lhs.events != rhs.events {return false}
+    if lhs.lastAlertSequence != rhs.lastAlertSequence {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

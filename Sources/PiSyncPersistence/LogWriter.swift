@@ -1,0 +1,220 @@
+import Dispatch
+
+/// The write-ahead log's writer thread: group commit, segment roll-over, fsync timer and
+/// recovery from disk faults.
+///
+/// Confined to its one thread (the log only reads `initialSegments` and `fileSystem` from
+/// others), hence `@unchecked Sendable`.
+///
+/// After a failed `write` or `fdatasync` the page cache is not trusted (PostgreSQL's
+/// "fsyncgate"): the segment is cut back to the last length known to be durable, and every
+/// record written since is written again, from memory, into a newly started segment.
+final class LogWriter: @unchecked Sendable {
+    let configuration: WriteAheadLog.Configuration
+    let fileSystem: any StorageFileSystem
+    let initialSegments: [LogSegment]
+    private var segment: LogSegment
+    private var descriptor: Int32
+    private var length: Int64
+    /// The segment's length up to which data is known durable (synced, or under `never`, written).
+    private var durableLength: Int64
+    /// Records written since the last successful sync, kept to write again after a fault.
+    private var unsynced: [UInt8] = []
+    /// The first sequence number in `unsynced`.
+    private var unsyncedFirst: UInt64
+    /// The last sequence number written to the file.
+    private var written: UInt64
+    private var fault: StorageIOError?
+    private var nextSync: DispatchTime
+
+    init(
+        configuration: WriteAheadLog.Configuration, fileSystem: any StorageFileSystem, scan: LogScan,
+        nextSequence: UInt64
+    ) throws(WriteAheadLogError) {
+        self.configuration = configuration
+        self.fileSystem = fileSystem
+        self.written = nextSequence - 1
+        self.unsyncedFirst = nextSequence
+        self.nextSync = .now()
+        let header = LogSegment.header
+        do {
+            if let last = scan.segments.last, scan.lastSequence + 1 == nextSequence || last.firstSequence == nextSequence {
+                // Continue the last segment, without its torn tail.
+                var length = max(scan.lastSegmentLength, 0)
+                let descriptor = try fileSystem.openForAppend(last.path)
+                try fileSystem.truncate(descriptor, to: length, path: last.path)
+                if length < Int64(header.count) {
+                    try fileSystem.truncate(descriptor, to: 0, path: last.path)
+                    try fileSystem.write(descriptor, header, path: last.path)
+                    length = Int64(header.count)
+                }
+                try fileSystem.sync(descriptor, path: last.path)
+                (self.segment, self.descriptor, self.length) = (last, descriptor, length)
+                initialSegments = scan.segments
+            } else {
+                // No log yet, or a snapshot covers all of it: start a segment after the snapshot.
+                let segment = LogSegment(directory: configuration.directory, firstSequence: nextSequence)
+                let descriptor = try fileSystem.openForAppend(segment.path)
+                try fileSystem.truncate(descriptor, to: 0, path: segment.path)
+                try fileSystem.write(descriptor, header, path: segment.path)
+                try fileSystem.sync(descriptor, path: segment.path)
+                try fileSystem.syncDirectory(configuration.directory)
+                (self.segment, self.descriptor, self.length) = (segment, descriptor, Int64(header.count))
+                initialSegments = scan.segments + [segment]
+            }
+        } catch {
+            throw .io(error)
+        }
+        durableLength = length
+    }
+
+    /// The writer thread's loop; returns once the log is closed and everything appended is
+    /// written.
+    func run(_ log: WriteAheadLog) {
+        while true {
+            _ = log.wakeup.wait(timeout: wakeDeadline())
+            let (batch, last, stopping) = log.takePending()
+            if !batch.isEmpty {
+                append(batch, last: last)
+            }
+            if fault != nil {
+                recover(log)
+            } else if configuration.fsync == .interval, !unsynced.isEmpty, DispatchTime.now() >= nextSync {
+                syncInterval()
+            }
+            if fault == nil {
+                // Under `interval` and `never` a record counts once it is written (a crash of the
+                // process alone loses nothing); under `always`, append() synced it.
+                if written > 0 { log.markDurable(written) }
+                if length >= configuration.segmentBytes { roll(log) }
+            }
+            if let fault { log.markFailed(fault) }
+            if stopping && (fault == nil || batch.isEmpty) {
+                if fault == nil, configuration.fsync != .never, !unsynced.isEmpty { syncInterval() }
+                fileSystem.close(descriptor)
+                log.stopped()
+                return
+            }
+        }
+    }
+
+    private func wakeDeadline() -> DispatchTime {
+        if fault != nil { return .now() + configuration.retryInterval.dispatchInterval }
+        if configuration.fsync == .interval, !unsynced.isEmpty { return nextSync }
+        return .distantFuture
+    }
+
+    /// Writes a batch of records; under `always`, syncs it.
+    private func append(_ batch: [UInt8], last: UInt64) {
+        if unsynced.isEmpty { unsyncedFirst = written + 1 }
+        unsynced += batch
+        let firstOfBatch = written + 1
+        written = last
+        guard fault == nil else { return }  // kept in `unsynced`; written by recover()
+        do {
+            try fileSystem.write(descriptor, batch, path: segment.path)
+            length += Int64(batch.count)
+            switch configuration.fsync {
+            case .always:
+                try fileSystem.sync(descriptor, path: segment.path)
+                settle()
+            case .never:
+                settle()
+            case .interval:
+                if unsyncedFirst == firstOfBatch { nextSync = .now() + configuration.fsyncInterval.dispatchInterval }
+            }
+        } catch {
+            fault = error
+        }
+    }
+
+    private func syncInterval() {
+        do {
+            try fileSystem.sync(descriptor, path: segment.path)
+            settle()
+        } catch {
+            fault = error
+        }
+    }
+
+    /// Everything written so far is durable.
+    private func settle() {
+        durableLength = length
+        unsynced = []
+        unsyncedFirst = written + 1
+    }
+
+    /// Cuts the segment back to its durable length, starts a new segment for what follows,
+    /// and writes everything not yet durable into it again.
+    private func recover(_ log: WriteAheadLog) {
+        do {
+            try fileSystem.truncate(descriptor, to: durableLength, path: segment.path)
+            try fileSystem.sync(descriptor, path: segment.path)
+            fileSystem.close(descriptor)
+            descriptor = -1
+            if durableLength <= Int64(LogSegment.headerSize) {
+                // Nothing durable in this segment: start it over under the same name.
+                descriptor = try fileSystem.openForAppend(segment.path)
+                try fileSystem.truncate(descriptor, to: 0, path: segment.path)
+                segment = LogSegment(directory: configuration.directory, firstSequence: segment.firstSequence)
+            } else {
+                segment = LogSegment(directory: configuration.directory, firstSequence: unsyncedFirst)
+                descriptor = try fileSystem.openForAppend(segment.path)
+                try fileSystem.truncate(descriptor, to: 0, path: segment.path)
+            }
+            length = 0
+            durableLength = 0
+            try writeHeader()
+            try fileSystem.write(descriptor, unsynced, path: segment.path)
+            length += Int64(unsynced.count)
+            if configuration.fsync != .never { try fileSystem.sync(descriptor, path: segment.path) }
+            try fileSystem.syncDirectory(configuration.directory)
+            settle()
+            fault = nil
+            log.added(segment)
+        } catch {
+            fault = error
+            if descriptor < 0, let reopened = try? fileSystem.openForAppend(segment.path) {
+                descriptor = reopened
+                length = durableLength
+            }
+        }
+    }
+
+    /// Closes a full segment and starts the next one.
+    private func roll(_ log: WriteAheadLog) {
+        do {
+            if configuration.fsync != .never {
+                try fileSystem.sync(descriptor, path: segment.path)
+            }
+            settle()
+            fileSystem.close(descriptor)
+            segment = LogSegment(directory: configuration.directory, firstSequence: written + 1)
+            descriptor = try fileSystem.openForAppend(segment.path)
+            try fileSystem.truncate(descriptor, to: 0, path: segment.path)
+            length = 0
+            try writeHeader()
+            if configuration.fsync != .never {
+                try fileSystem.sync(descriptor, path: segment.path)
+                try fileSystem.syncDirectory(configuration.directory)
+            }
+            durableLength = length
+            log.added(segment)
+        } catch {
+            fault = error
+        }
+    }
+
+    private func writeHeader() throws(StorageIOError) {
+        let header = LogSegment.header
+        try fileSystem.write(descriptor, header, path: segment.path)
+        length += Int64(header.count)
+    }
+}
+
+extension Duration {
+    var dispatchInterval: DispatchTimeInterval {
+        let (seconds, attoseconds) = components
+        return .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+    }
+}

@@ -1,0 +1,25 @@
+/// What recovering a data directory loaded, for the startup log.
+public struct RecoveryReport: Sendable, CustomStringConvertible {
+    /// The snapshot loaded, if there was one.
+    public var snapshot: SnapshotSummary?
+    /// Log records replayed after the snapshot.
+    public var replayedRecords: Int
+    /// Events in them.
+    public var replayedEvents: Int
+    /// The last log sequence number recovered.
+    public var lastSequence: UInt64
+    /// A record cut short at the end of the log (a crash mid-write), which was dropped.
+    public var tornTail: LogScan.TornTail?
+    /// Log segments deleted because the snapshot covers them.
+    public var removedSegments: Int
+    /// How long recovery took.
+    public var duration: Duration
+
+    public var description: String {
+        let snapshotText = snapshot.map { "snapshot: \($0.events) events of \($0.devices) devices (log sequence \($0.logSequence))" }
+            ?? "snapshot: none"
+        let milliseconds = Int((duration / .milliseconds(1)).rounded())
+        return "\(snapshotText); log: replayed \(replayedRecords) records, \(replayedEvents) events, "
+            + "last sequence \(lastSequence); took \(milliseconds) ms"
+    }
+}

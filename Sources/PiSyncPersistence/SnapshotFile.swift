@@ -1,0 +1,178 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PiSyncStore
+import SwiftProtobuf
+
+/// The snapshot file of a data directory, `snapshot.pisync`.
+///
+/// Format 2: a 16-byte header (magic `PISYNCSS`, format version UInt32 LE, 4 reserved zero
+/// bytes), then framed records (``RecordFrame``), each body a tag byte and a message: one
+/// `SnapshotHeader` (tag 1), one `StoredDevice` per device (tag 2), one `SnapshotTrailer`
+/// (tag 3). It is written and read device by device, so the memory either needs is bounded by
+/// the largest device, not by the store. Format 1 (one `Snapshot` message after a 24-byte
+/// header) is still read.
+///
+/// A snapshot is replaced atomically: written to a temp file, fsync'd, renamed over the old
+/// one, and the directory fsync'd. These calls block: run them off event loops.
+public struct SnapshotFile: Sendable {
+    /// The format version this build writes.
+    public static let formatVersion: UInt32 = 2
+    static let magic = Array("PISYNCSS".utf8)
+    static let headerSize = 16
+    enum Tag: UInt8 { case header = 1, device = 2, trailer = 3 }
+
+    /// The directory holding the snapshot.
+    public let directory: String
+    /// The snapshot's path.
+    public var path: String { directory + "/snapshot.pisync" }
+    var temporaryPath: String { path + ".tmp" }
+
+    /// Names the snapshot of `directory` (created on first write).
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// Writes `store` as the new snapshot, shard by shard (recording goes on meanwhile), and
+    /// replaces the old one. `logSequence` must have been read before the call: every log
+    /// record up to it is then in the store, and so in the snapshot.
+    public func write(_ store: SyncStore, logSequence: UInt64, takenAt: Int64) throws(SnapshotError) -> SnapshotSummary {
+        do {
+            try PosixFileSystem().createDirectories(directory)
+            var writer = try BufferedFileWriter(path: temporaryPath)
+            var summary = SnapshotSummary(
+                logSequence: logSequence, takenAt: takenAt, devices: 0, events: 0, lastAlertSequence: 0, bytes: 0)
+            try writer.append(Self.magic + Self.formatVersion.littleEndianBytes + [0, 0, 0, 0])
+            try writer.append(record: .header, Pisync_Storage_V1_SnapshotHeader.with {
+                $0.logSequence = logSequence
+                $0.takenAt = takenAt
+            })
+            for shard in 0..<store.shardCount {
+                for device in store.devices(inShard: shard) {
+                    try writer.append(record: .device, Pisync_Storage_V1_StoredDevice(device))
+                    summary.devices += 1
+                    summary.events += device.events.count
+                }
+            }
+            // Read after the shards: every alert reflected in them is numbered at or below it.
+            summary.lastAlertSequence = store.currentAlertSequence
+            try writer.append(record: .trailer, Pisync_Storage_V1_SnapshotTrailer.with {
+                $0.devices = UInt64(summary.devices)
+                $0.events = UInt64(summary.events)
+                $0.lastAlertSequence = summary.lastAlertSequence
+            })
+            summary.bytes = try writer.finish()
+            guard rename(temporaryPath, path) == 0 else {
+                throw StorageIOError(operation: "rename", path: path, errno: errno)
+            }
+            try PosixFileSystem().syncDirectory(directory)
+            return summary
+        } catch let error as StorageIOError {
+            throw .io(error)
+        } catch {
+            throw .io(StorageIOError(operation: "encode", path: temporaryPath, errno: 0))
+        }
+    }
+
+    /// Loads the snapshot into `store` (an empty one), device by device.
+    /// - Returns: what it held, or `nil` when there is no snapshot yet.
+    /// - Throws: ``SnapshotError`` when the file is damaged, newer than this build, or unreadable.
+    public func load(into store: SyncStore) throws(SnapshotError) -> SnapshotSummary? {
+        do {
+            guard var reader = try RecordFileReader(path: path) else { return nil }
+            guard let start = try reader.readRaw(Self.headerSize), Array(start[0..<8]) == Self.magic else {
+                throw SnapshotError.corrupt(path: path, offset: 0, reason: "missing PISYNCSS header")
+            }
+            let version = start.withUnsafeBytes { UInt32(littleEndianAt: 8, of: $0) }
+            switch version {
+            case 2:
+                return try loadRecords(&reader, into: store)
+            case 1:
+                return try SnapshotFormat1.load(path: path, into: store)
+            default:
+                throw SnapshotError.unsupportedVersion(path: path, version: version)
+            }
+        } catch let error as SnapshotError {
+            throw error
+        } catch let error as StorageIOError {
+            throw .io(error)
+        } catch {
+            throw .corrupt(path: path, offset: 0, reason: "\(error)")
+        }
+    }
+
+    private func loadRecords(_ reader: inout RecordFileReader, into store: SyncStore) throws -> SnapshotSummary {
+        var summary = SnapshotSummary(
+            logSequence: 0, takenAt: 0, devices: 0, events: 0, lastAlertSequence: 0, bytes: reader.fileSize)
+        var sawHeader = false
+        while true {
+            let offset = reader.offset
+            let body: [UInt8]
+            switch try reader.next() {
+            case .record(let bytes):
+                body = bytes
+            case .end, .cutShort:
+                throw SnapshotError.corrupt(path: path, offset: offset, reason: "file ends before the snapshot's trailer")
+            case .damaged(let reason, _):
+                throw SnapshotError.corrupt(path: path, offset: offset, reason: reason)
+            }
+            guard let first = body.first, let tag = Tag(rawValue: first), sawHeader || tag == .header else {
+                throw SnapshotError.corrupt(path: path, offset: offset, reason: "unexpected record")
+            }
+            let message = body[1...]
+            switch tag {
+            case .header:
+                let header = try Pisync_Storage_V1_SnapshotHeader(serializedBytes: Array(message))
+                summary.logSequence = header.logSequence
+                summary.takenAt = header.takenAt
+                sawHeader = true
+            case .device:
+                let device = try Pisync_Storage_V1_StoredDevice(serializedBytes: Array(message))
+                store.restore(DeviceRecord(device))
+                summary.devices += 1
+                summary.events += device.events.count
+            case .trailer:
+                let trailer = try Pisync_Storage_V1_SnapshotTrailer(serializedBytes: Array(message))
+                guard trailer.devices == summary.devices, trailer.events == summary.events else {
+                    throw SnapshotError.corrupt(
+                        path: path, offset: offset,
+                        reason: "trailer counts \(trailer.devices) devices and \(trailer.events) events, "
+                            + "the file holds \(summary.devices) and \(summary.events)")
+                }
+                summary.lastAlertSequence = trailer.lastAlertSequence
+                store.raiseAlertSequence(to: trailer.lastAlertSequence)
+                return summary
+            }
+        }
+    }
+}
+
+extension Pisync_Storage_V1_StoredDevice {
+    init(_ record: DeviceRecord) {
+        self.init()
+        deviceID = record.deviceID
+        streakAlerted = record.streakAlerted
+        events = record.events.map { event in
+            .with {
+                $0.timestamp = event.timestamp
+                $0.totalFilesSynced = event.filesSynced
+                $0.totalErrors = event.errors
+                $0.internetSpeed = event.internetSpeed
+            }
+        }
+    }
+}
+
+extension DeviceRecord {
+    init(_ device: Pisync_Storage_V1_StoredDevice) {
+        var events: [StoredSync] = []
+        events.reserveCapacity(device.events.count)
+        for event in device.events {
+            events.append(
+                StoredSync(
+                    timestamp: event.timestamp, filesSynced: event.totalFilesSynced, errors: event.totalErrors,
+                    internetSpeed: event.internetSpeed))
+        }
+        self.init(deviceID: device.deviceID, events: events, streakAlerted: device.streakAlerted)
+    }
+}

@@ -1,0 +1,228 @@
+import Dispatch
+import Foundation
+import PiSyncStore
+import Synchronization
+
+/// The write-ahead log: every change the store makes is appended here before it is
+/// acknowledged, and replayed after a crash.
+///
+/// Appends only copy the record into a buffer, under a lock (the store calls ``append(_:lastAlertSequence:)``
+/// with a shard lock held). One writer thread takes whatever connections appended meanwhile,
+/// writes it with one `write` and, under ``FsyncPolicy/always``, one `fdatasync`: group commit.
+/// Whoever waits for a record (``whenDurable(_:_:)``) is called back from that thread once it
+/// is durable as the policy defines it, or with the error when the disk failed.
+public final class WriteAheadLog: SyncJournal, Sendable {
+    /// The log's settings.
+    public struct Configuration: Sendable {
+        /// The data directory the segments live in.
+        public var directory: String
+        /// When written records count as durable.
+        public var fsync: FsyncPolicy = .always
+        /// Time between `fdatasync`s under ``FsyncPolicy/interval``.
+        public var fsyncInterval: Duration = .seconds(1)
+        /// A segment is closed and a new one started once it is this large.
+        public var segmentBytes: Int = 16 << 20
+        /// How often a log whose disk failed tries again.
+        public var retryInterval: Duration = .milliseconds(500)
+
+        /// Settings for a log in `directory`, with the defaults.
+        public init(directory: String) {
+            self.directory = directory
+        }
+    }
+
+    /// A caller waiting for a record to be durable.
+    struct Waiter {
+        var sequence: UInt64
+        var callback: @Sendable (Result<Void, StorageIOError>) -> Void
+    }
+
+    struct State {
+        var pending: [UInt8] = []
+        var appended: UInt64
+        var durable: UInt64
+        var waiters: [Waiter] = []
+        var fault: StorageIOError?
+        var stopping = false
+        var opened = false
+        var onDurable: (@Sendable (UInt64) -> Void)?
+        var onStopped: (@Sendable () -> Void)?
+    }
+
+    /// The log's settings.
+    public let configuration: Configuration
+    let fileSystem: any StorageFileSystem
+    let state = Mutex(State(appended: 0, durable: 0))
+    let wakeup = DispatchSemaphore(value: 0)
+    private let durableMirror = Atomic<UInt64>(0)
+    private let appendedBytes = Atomic<UInt64>(0)
+    let segments = Mutex<[LogSegment]>([])
+
+    /// A log in `configuration.directory`; nothing is read or written until ``open(after:snapshotSequence:)``.
+    public init(configuration: Configuration, fileSystem: any StorageFileSystem = PosixFileSystem()) {
+        self.configuration = configuration
+        self.fileSystem = fileSystem
+    }
+
+    /// Opens the log for appending after `scan` (recovery's reading of it) and starts the
+    /// writer thread: a torn tail is cut off, and the next record follows
+    /// `max(scan.lastSequence, snapshotSequence)`. Call it once, before anything is appended.
+    public func open(after scan: LogScan, snapshotSequence: UInt64) throws(WriteAheadLogError) {
+        let last = max(scan.lastSequence, snapshotSequence)
+        state.withLock { state in
+            state.appended = last
+            state.durable = last
+            state.opened = true
+        }
+        durableMirror.store(last, ordering: .releasing)
+        do {
+            try fileSystem.createDirectories(configuration.directory)
+        } catch {
+            throw .io(error)
+        }
+        let writer = try LogWriter(configuration: configuration, fileSystem: fileSystem, scan: scan, nextSequence: last + 1)
+        segments.withLock { $0 = writer.initialSegments }
+        let thread = Thread { [self] in writer.run(self) }
+        thread.name = "pisync-wal-writer"
+        thread.start()
+    }
+
+    // MARK: Appending
+
+    public func append(_ events: [SyncEvent], lastAlertSequence: UInt64) {
+        let payload = LogRecordCodec.encode(events, lastAlertSequence: lastAlertSequence)
+        let (wasEmpty, size) = state.withLock { state in
+            state.appended += 1
+            let before = state.pending.count
+            LogSegment.appendRecord(sequence: state.appended, payload: payload, to: &state.pending)
+            return (before == 0, state.pending.count - before)
+        }
+        appendedBytes.add(UInt64(size), ordering: .relaxed)
+        if wasEmpty { wakeup.signal() }
+    }
+
+    /// The sequence number of the last record appended.
+    public var appendedSequence: UInt64 { state.withLock { $0.appended } }
+
+    /// The sequence number up to which records are durable under the log's policy.
+    public var durableSequence: UInt64 { durableMirror.load(ordering: .acquiring) }
+
+    /// Bytes appended since the log was opened (the snapshot threshold watches this).
+    public var bytesAppended: UInt64 { appendedBytes.load(ordering: .relaxed) }
+
+    /// The disk error the log is stuck on, or `nil` while writes succeed.
+    public var fault: StorageIOError? { state.withLock { $0.fault } }
+
+    /// Calls `callback` once every record up to `sequence` is durable, or with the error when
+    /// the disk fails first (at once while the log is failing). It is called on the writer
+    /// thread, or on the caller's when it can be answered at once.
+    public func whenDurable(_ sequence: UInt64, _ callback: @escaping @Sendable (Result<Void, StorageIOError>) -> Void) {
+        let immediate: Result<Void, StorageIOError>? = state.withLock { state in
+            if sequence <= state.durable { return .success(()) }
+            if let fault = state.fault { return .failure(fault) }
+            state.waiters.append(Waiter(sequence: sequence, callback: callback))
+            return nil
+        }
+        if let immediate { callback(immediate) }
+    }
+
+    /// Sets the function called on the writer thread, with the new durable sequence number,
+    /// each time records become durable (the alert gate).
+    public func onDurable(_ observer: @escaping @Sendable (UInt64) -> Void) {
+        state.withLock { $0.onDurable = observer }
+    }
+
+    // MARK: Segments and shutdown
+
+    /// Deletes the segments whose every record is at or below `sequence` (a snapshot on disk
+    /// covers them). The segment being written is never deleted.
+    /// - Returns: the segments deleted.
+    @discardableResult
+    public func removeSegments(coveredBy sequence: UInt64) throws(StorageIOError) -> [LogSegment] {
+        let covered: [LogSegment] = segments.withLock { segments in
+            var covered: [LogSegment] = []
+            while segments.count > 1, segments[1].firstSequence <= sequence + 1 {
+                covered.append(segments.removeFirst())
+            }
+            return covered
+        }
+        for segment in covered {
+            try fileSystem.remove(segment.path)
+        }
+        if !covered.isEmpty { try fileSystem.syncDirectory(configuration.directory) }
+        return covered
+    }
+
+    /// Writes and syncs what was appended, stops the writer thread and closes the segment.
+    /// Waiters still pending get ``WriteAheadLogError/closed``'s I/O error equivalent.
+    public func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let alreadyStopping = state.withLock { state -> Bool in
+                if state.stopping || !state.opened { return true }
+                state.stopping = true
+                state.onStopped = { continuation.resume() }
+                return false
+            }
+            if alreadyStopping { continuation.resume() } else { wakeup.signal() }
+        }
+    }
+
+    // MARK: Called by the writer thread
+
+    /// Takes what was appended since the last call.
+    func takePending() -> (bytes: [UInt8], last: UInt64, stopping: Bool) {
+        state.withLock { state in
+            var bytes: [UInt8] = []
+            swap(&bytes, &state.pending)
+            state.pending.reserveCapacity(bytes.count)
+            return (bytes, state.appended, state.stopping)
+        }
+    }
+
+    /// Records up to `sequence` are durable: answers their waiters and clears a fault.
+    func markDurable(_ sequence: UInt64) {
+        let (ready, observer) = state.withLock { state in
+            state.durable = max(state.durable, sequence)
+            state.fault = nil
+            var ready: [Waiter] = []
+            state.waiters.removeAll { waiter in
+                guard waiter.sequence <= state.durable else { return false }
+                ready.append(waiter)
+                return true
+            }
+            return (ready, state.onDurable)
+        }
+        durableMirror.store(sequence, ordering: .releasing)
+        for waiter in ready { waiter.callback(.success(())) }
+        observer?(sequence)
+    }
+
+    /// The disk failed: every waiter gets the error, and later ones get it at once until a
+    /// write succeeds again.
+    func markFailed(_ error: StorageIOError) {
+        let failed = state.withLock { state in
+            state.fault = error
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in failed { waiter.callback(.failure(error)) }
+    }
+
+    /// A segment was started.
+    func added(_ segment: LogSegment) {
+        segments.withLock { segments in
+            if segments.last?.path != segment.path { segments.append(segment) }
+        }
+    }
+
+    /// The writer has stopped.
+    func stopped() {
+        let (waiters, onStopped) = state.withLock { state in
+            defer { state.waiters = [] }
+            return (state.waiters, state.onStopped)
+        }
+        let closed = StorageIOError(operation: "write", path: configuration.directory, errno: 9)  // EBADF: log closed
+        for waiter in waiters { waiter.callback(.failure(closed)) }
+        onStopped?()
+    }
+}

@@ -1,0 +1,45 @@
+import PiSyncPersistence
+import PiSyncStore
+import Synchronization
+
+/// Holds each alert back until the failures that raised it are durable in the write-ahead log,
+/// then hands it to the bus, in sequence order.
+///
+/// So no subscriber sees an alert that a server restarted after a crash would not know. The
+/// store calls ``publish(_:)`` under its alert lock, after journaling the alert's events; the
+/// log's writer thread calls ``release(upTo:)`` each time records become durable.
+final class DurableAlertGate: Sendable {
+    private let log: WriteAheadLog
+    private let bus: AlertBus
+    /// Alerts waiting, with the log sequence number each waits for; numbers never decrease.
+    private let waiting = Mutex<[(sequence: UInt64, alert: FailureAlert)]>([])
+
+    init(log: WriteAheadLog, bus: AlertBus) {
+        self.log = log
+        self.bus = bus
+    }
+
+    /// Queues `alert` behind every record appended so far.
+    func publish(_ alert: FailureAlert) {
+        let sequence = log.appendedSequence
+        waiting.withLock { waiting in
+            waiting.append((sequence, alert))
+            deliver(&waiting, upTo: log.durableSequence)
+        }
+    }
+
+    /// Delivers the alerts waiting for records up to `durable`.
+    func release(upTo durable: UInt64) {
+        waiting.withLock { deliver(&$0, upTo: durable) }
+    }
+
+    /// Publishing under the lock keeps the bus's order the sequence order.
+    private func deliver(_ waiting: inout [(sequence: UInt64, alert: FailureAlert)], upTo durable: UInt64) {
+        let ready = waiting.prefix { $0.sequence <= durable }.count
+        guard ready > 0 else { return }
+        for entry in waiting[..<ready] {
+            bus.publish(entry.alert)
+        }
+        waiting.removeFirst(ready)
+    }
+}
