@@ -1,0 +1,58 @@
+import Foundation
+import PiSyncClient
+import PiSyncProtocol
+import Testing
+
+/// A disk that fills up or fails under a running server: writes are refused with UNAVAILABLE
+/// and never acknowledged, reads and pings go on, and writes come back without a restart.
+@Suite("Disk faults", .serialized, .timeLimit(.minutes(1)))
+struct DiskFaultTests {
+    static func event(_ offset: Int64) -> Pisync_V1_SyncEvent {
+        DurabilityTrapTests.event("pibox-disk", offset)
+    }
+
+    /// The status code a RecordSync of `events` gets.
+    static func status(_ client: PiSyncClient, _ events: [Pisync_V1_SyncEvent]) async -> UInt32 {
+        do {
+            _ = try await client.recordSync(events: events)
+            return 0
+        } catch let error as PiSyncError {
+            return error.code
+        } catch {
+            return 999
+        }
+    }
+
+    @Test("a failing write or fsync answers UNAVAILABLE, keeps serving reads, and recovers", arguments: ["write", "fsync"])
+    func faultAndRecovery(what: String) async throws {
+        let scratch = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let data = scratch.appendingPathComponent("data").path
+        try await TestApplication.with(dataDirectory: data) { app in
+            let client = try await app.client()
+            defer { client.close() }
+            #expect(await Self.status(client, [Self.event(1)]) == 0)
+
+            if what == "write" { app.files.failWrites(28) } else { app.files.failSyncs(5) }  // ENOSPC, EIO
+            #expect(await Self.status(client, [Self.event(2)]) == 14)
+            #expect(await Self.status(client, [Self.event(3)]) == 14)
+            // Reads and pings go on while the disk fails.
+            _ = try await client.ping()
+            #expect(try await client.history(deviceID: "pibox-disk").events.map(\.timestamp).contains(Self.event(1).timestamp))
+
+            app.files.failWrites(0)
+            app.files.failSyncs(0)
+            #expect(await eventually(timeout: .seconds(10)) { await Self.status(client, [Self.event(4)]) == 0 })
+            // The events refused while the disk failed are taken when the device retries.
+            #expect(await Self.status(client, [Self.event(2), Self.event(3)]) == 0)
+        }
+        // Everything acknowledged is on disk, once, and the log reads back whole.
+        try await TestApplication.with(dataDirectory: data) { app in
+            #expect(app.application.recovery.tornTail == nil)
+            let client = try await app.client()
+            defer { client.close() }
+            let history = try await client.history(deviceID: "pibox-disk", limit: 100)
+            #expect(history.events.map(\.timestamp).sorted() == (1...4).map { Self.event($0).timestamp })
+        }
+    }
+}
