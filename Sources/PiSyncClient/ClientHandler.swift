@@ -27,14 +27,28 @@ final class ClientHandler: ChannelDuplexHandler {
     private var streams: [UInt64: Stream] = [:]
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let id: UInt64
+        let request: Pisync_V1_Request
         switch unwrapOutboundIn(data) {
-        case .unary(let request, let response):
-            pending[request.id] = response
-            context.write(wrapOutboundOut(request), promise: promise)
-        case .subscribe(let request, let confirmed, let alerts):
-            streams[request.id] = Stream(confirmed: confirmed, alerts: alerts)
-            context.write(wrapOutboundOut(request), promise: promise)
+        case .unary(let unary, let response):
+            (id, request) = (unary.id, unary)
+            pending[id] = response
+        case .subscribe(let subscribe, let confirmed, let alerts):
+            (id, request) = (subscribe.id, subscribe)
+            streams[id] = Stream(confirmed: confirmed, alerts: alerts)
         }
+        // A write that fails (the connection closed, perhaps before this request got here)
+        // must fail the request's response too, or its caller waits forever.
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenFailure { error in
+            self.pending.removeValue(forKey: id)?.fail(error)
+            if let stream = self.streams.removeValue(forKey: id) {
+                stream.confirmed?.fail(error)
+                stream.alerts.finish(throwing: error)
+            }
+        }
+        written.futureResult.cascade(to: promise)
+        context.write(wrapOutboundOut(request), promise: written)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

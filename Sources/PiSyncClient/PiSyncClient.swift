@@ -50,7 +50,14 @@ public final class PiSyncClient: Sendable {
         var request = request
         if request.id == 0 { request.id = makeID() }
         let promise = channel.eventLoop.makePromise(of: Pisync_V1_Response.self)
-        try await channel.writeAndFlush(ClientCommand.unary(request, promise))
+        do {
+            try await channel.writeAndFlush(ClientCommand.unary(request, promise))
+        } catch {
+            // On a closed channel the command may never reach the handler that owns the
+            // promise; a promise already failed by the handler ignores this.
+            promise.fail(error)
+            throw error
+        }
         return try await promise.futureResult.get()
     }
 
@@ -88,7 +95,13 @@ public final class PiSyncClient: Sendable {
         let request = Pisync_V1_Request.with { $0.id = makeID(); $0.subscribeFailureAlerts = .init() }
         let confirmed = channel.eventLoop.makePromise(of: Pisync_V1_Response.self)
         let (alerts, continuation) = AsyncThrowingStream<Pisync_V1_FailureAlert, any Error>.makeStream()
-        try await channel.writeAndFlush(ClientCommand.subscribe(request, confirmed: confirmed, alerts: continuation))
+        do {
+            try await channel.writeAndFlush(ClientCommand.subscribe(request, confirmed: confirmed, alerts: continuation))
+        } catch {
+            confirmed.fail(error)
+            continuation.finish(throwing: error)
+            throw error
+        }
         let response = try await confirmed.futureResult.get()
         guard case .subscribeFailureAlerts(let confirmation) = response.result else { throw unexpected(response) }
         return FailureAlertStream(id: request.id, confirmation: confirmation, alerts: alerts)
