@@ -148,6 +148,7 @@ final class LogWriter: @unchecked Sendable {
     /// and writes everything not yet durable into it again.
     private func recover(_ log: WriteAheadLog) {
         do {
+            if descriptor < 0 { descriptor = try fileSystem.openForAppend(segment.path) }
             try fileSystem.truncate(descriptor, to: durableLength, path: segment.path)
             try fileSystem.sync(descriptor, path: segment.path)
             fileSystem.close(descriptor)
@@ -189,6 +190,10 @@ final class LogWriter: @unchecked Sendable {
             }
             settle()
             fileSystem.close(descriptor)
+            // Should what follows fail, recover() starts the new segment over: nothing of it is
+            // durable yet, and the old descriptor is closed (its number may be reused).
+            descriptor = -1
+            durableLength = 0
             segment = LogSegment(directory: configuration.directory, firstSequence: written + 1)
             descriptor = try fileSystem.openForAppend(segment.path)
             try fileSystem.truncate(descriptor, to: 0, path: segment.path)
