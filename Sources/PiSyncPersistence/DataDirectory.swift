@@ -25,15 +25,35 @@ public struct DataDirectory: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let snapshot = try self.snapshot.load(into: store)
+        let loaded = clock.now
         let snapshotSequence = snapshot?.logSequence ?? 0
-        let scan = try LogScan.read(directory: path, fileSystem: fileSystem, after: snapshotSequence) { events, alerts in
-            store.replay(events, lastAlertSequence: alerts)
+        var replay = ReplayBuffer(store: store)
+        let scan = try LogScan.read(directory: path, fileSystem: fileSystem, after: snapshotSequence) { devices, alerts in
+            replay.add(devices, lastAlertSequence: alerts)
         }
+        replay.flush()
+        // Replay's appends can leave arrays with spare capacity, and loading frees many decode
+        // buffers the allocator would keep: give both back before serving.
+        store.trimCapacity()
+        releaseFreedMemory()
         try log.open(after: scan, snapshotSequence: snapshotSequence)
         let removed = try log.removeSegments(coveredBy: snapshotSequence)
         return RecoveryReport(
             snapshot: snapshot, replayedRecords: scan.replayedRecords, replayedEvents: scan.replayedEvents,
             lastSequence: max(scan.lastSequence, snapshotSequence), tornTail: scan.tornTail,
-            removedSegments: removed.count, duration: clock.now - started)
+            removedSegments: removed.count, snapshotDuration: loaded - started, duration: clock.now - started)
     }
+}
+
+#if canImport(Glibc)
+/// glibc's `malloc_trim` (in <malloc.h>, which the Glibc module does not export).
+@_silgen_name("malloc_trim")
+private func mallocTrim(_ pad: Int) -> Int32
+#endif
+
+/// Returns memory freed to the allocator to the OS where the platform allows.
+private func releaseFreedMemory() {
+    #if canImport(Glibc)
+    _ = mallocTrim(0)
+    #endif
 }

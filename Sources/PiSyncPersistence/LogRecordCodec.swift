@@ -1,38 +1,64 @@
 import PiSyncStore
 import SwiftProtobuf
 
-/// The body of a log record: the events one store call newly stored in one shard, consecutive
-/// events of a device grouped under it, and the highest alert number they raised.
+/// The body of a log record: the events one store call newly stored in one shard, as packed
+/// columns with each device id once, and the highest alert number they raised.
 enum LogRecordCodec {
     static func encode(_ events: [SyncEvent], lastAlertSequence: UInt64) -> [UInt8] {
         var record = Pisync_Storage_V1_LogRecord()
         record.lastAlertSequence = lastAlertSequence
+        record.deviceIndex.reserveCapacity(events.count)
+        record.timestamps.reserveCapacity(events.count)
+        record.totalFilesSynced.reserveCapacity(events.count)
+        record.totalErrors.reserveCapacity(events.count)
+        record.internetSpeed.reserveCapacity(events.count)
+        var indexes: [String: UInt32] = [:]
         for event in events {
-            if record.devices.last?.deviceID != event.deviceID {
-                record.devices.append(.with { $0.deviceID = event.deviceID })
+            let index: UInt32
+            if record.deviceIds.last == event.deviceID {
+                index = UInt32(record.deviceIds.count - 1)
+            } else if let known = indexes[event.deviceID] {
+                index = known
+            } else {
+                index = UInt32(record.deviceIds.count)
+                indexes[event.deviceID] = index
+                record.deviceIds.append(event.deviceID)
             }
-            record.devices[record.devices.count - 1].events.append(.with {
-                $0.timestamp = event.timestamp
-                $0.totalFilesSynced = event.filesSynced
-                $0.totalErrors = event.errors
-                $0.internetSpeed = event.internetSpeed
-            })
+            record.deviceIndex.append(index)
+            record.timestamps.append(event.timestamp)
+            record.totalFilesSynced.append(event.filesSynced)
+            record.totalErrors.append(event.errors)
+            record.internetSpeed.append(event.internetSpeed)
         }
         // Encoding a message of plain fields cannot fail.
         return (try? record.serializedBytes()) ?? []
     }
 
-    static func decode(_ payload: ArraySlice<UInt8>) throws -> (events: [SyncEvent], lastAlertSequence: UInt64) {
+    /// The record's events grouped by device (each device's events in their logged order; the
+    /// order between devices does not matter to the store), and its alert sequence number.
+    static func decode(_ payload: ArraySlice<UInt8>) throws -> (devices: [DeviceRecord], lastAlertSequence: UInt64) {
         let record = try Pisync_Storage_V1_LogRecord(serializedBytes: Array(payload))
-        var events: [SyncEvent] = []
-        for device in record.devices {
-            for event in device.events {
-                events.append(
-                    SyncEvent(
-                        deviceID: device.deviceID, timestamp: event.timestamp, filesSynced: event.totalFilesSynced,
-                        errors: event.totalErrors, internetSpeed: event.internetSpeed))
-            }
+        let count = record.timestamps.count
+        guard record.deviceIndex.count == count, record.totalFilesSynced.count == count,
+            record.totalErrors.count == count, record.internetSpeed.count == count
+        else {
+            throw LogRecordError("columns of different lengths")
         }
-        return (events, record.lastAlertSequence)
+        var devices = record.deviceIds.map { DeviceRecord(deviceID: $0, events: [], streakAlerted: false) }
+        for index in 0..<count {
+            let device = Int(record.deviceIndex[index])
+            guard device < devices.count else { throw LogRecordError("device index \(device) out of range") }
+            devices[device].events.append(
+                StoredSync(
+                    timestamp: record.timestamps[index], filesSynced: record.totalFilesSynced[index],
+                    errors: record.totalErrors[index], internetSpeed: record.internetSpeed[index]))
+        }
+        return (devices, record.lastAlertSequence)
     }
+}
+
+/// A log record that decodes but does not make sense.
+struct LogRecordError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

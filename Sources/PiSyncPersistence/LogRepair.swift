@@ -100,7 +100,7 @@ public enum LogRepair {
                 let high = max(report.droppedSequences?.upperBound ?? sequence, sequence)
                 report.droppedSequences = low...high
                 report.droppedRecords += 1
-                report.droppedEvents += decoded.events.count
+                report.droppedEvents += decoded.devices.reduce(0) { $0 + $1.events.count }
             }
         }
     }

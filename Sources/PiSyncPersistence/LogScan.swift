@@ -33,7 +33,7 @@ public struct LogScan: Sendable {
     ///   ``WriteAheadLogError/unsupportedVersion(path:version:)`` for a newer segment.
     public static func read(
         directory: String, fileSystem: any StorageFileSystem = PosixFileSystem(), after snapshotSequence: UInt64,
-        replay: (_ events: [SyncEvent], _ lastAlertSequence: UInt64) -> Void
+        replay: (_ devices: [DeviceRecord], _ lastAlertSequence: UInt64) -> Void
     ) throws(WriteAheadLogError) -> LogScan {
         var scan = LogScan()
         do {
@@ -65,7 +65,7 @@ public struct LogScan: Sendable {
 
     private mutating func read(
         _ segment: LogSegment, isLast: Bool, next: inout UInt64, after snapshotSequence: UInt64,
-        replay: (_ events: [SyncEvent], _ lastAlertSequence: UInt64) -> Void
+        replay: (_ devices: [DeviceRecord], _ lastAlertSequence: UInt64) -> Void
     ) throws(WriteAheadLogError) {
         do {
             guard var reader = try RecordFileReader(path: segment.path) else { return }
@@ -109,7 +109,7 @@ public struct LogScan: Sendable {
 
     private mutating func apply(
         _ body: [UInt8], at offset: Int64, of segment: LogSegment, next: inout UInt64, after snapshotSequence: UInt64,
-        replay: (_ events: [SyncEvent], _ lastAlertSequence: UInt64) -> Void
+        replay: (_ devices: [DeviceRecord], _ lastAlertSequence: UInt64) -> Void
     ) throws(WriteAheadLogError) {
         guard body.count >= 8 else { throw .corrupt(path: segment.path, offset: offset, reason: "record too short") }
         let sequence = body.withUnsafeBytes { UInt64(littleEndianAt: 0, of: $0) }
@@ -119,15 +119,15 @@ public struct LogScan: Sendable {
         next += 1
         lastSequence = sequence
         guard sequence > snapshotSequence else { return }
-        let decoded: (events: [SyncEvent], lastAlertSequence: UInt64)
+        let decoded: (devices: [DeviceRecord], lastAlertSequence: UInt64)
         do {
             decoded = try LogRecordCodec.decode(body[8...])
         } catch {
             throw .corrupt(path: segment.path, offset: offset, reason: "record \(sequence) does not decode: \(error)")
         }
-        replay(decoded.events, decoded.lastAlertSequence)
+        replay(decoded.devices, decoded.lastAlertSequence)
         replayedRecords += 1
-        replayedEvents += decoded.events.count
+        replayedEvents += decoded.devices.reduce(0) { $0 + $1.events.count }
     }
 
     private static func check(_ header: [UInt8], of segment: LogSegment) throws(WriteAheadLogError) {
@@ -135,7 +135,10 @@ public struct LogScan: Sendable {
             throw .corrupt(path: segment.path, offset: 0, reason: "missing PISYNCWL header")
         }
         let version = header.withUnsafeBytes { UInt32(littleEndianAt: 8, of: $0) }
-        guard version <= LogSegment.formatVersion, version > 0 else {
+        guard (1...255).contains(version) else {
+            throw .corrupt(path: segment.path, offset: 8, reason: "format version \(version) is not one any build wrote")
+        }
+        guard version <= LogSegment.formatVersion else {
             throw .unsupportedVersion(path: segment.path, version: version)
         }
     }

@@ -12,14 +12,16 @@ public struct RecoveryReport: Sendable, CustomStringConvertible {
     public var tornTail: LogScan.TornTail?
     /// Log segments deleted because the snapshot covers them.
     public var removedSegments: Int
-    /// How long recovery took.
+    /// How long loading the snapshot took.
+    public var snapshotDuration: Duration
+    /// How long recovery took in all.
     public var duration: Duration
 
     public var description: String {
         let snapshotText = snapshot.map { "snapshot: \($0.events) events of \($0.devices) devices (log sequence \($0.logSequence))" }
             ?? "snapshot: none"
-        let milliseconds = Int((duration / .milliseconds(1)).rounded())
-        return "\(snapshotText); log: replayed \(replayedRecords) records, \(replayedEvents) events, "
-            + "last sequence \(lastSequence); took \(milliseconds) ms"
+        func milliseconds(_ duration: Duration) -> Int { Int((duration / .milliseconds(1)).rounded()) }
+        return "\(snapshotText) in \(milliseconds(snapshotDuration)) ms; log: replayed \(replayedRecords) records, "
+            + "\(replayedEvents) events, last sequence \(lastSequence); took \(milliseconds(duration)) ms"
     }
 }

@@ -89,8 +89,10 @@ public struct SnapshotFile: Sendable {
                 return try loadRecords(&reader, into: store)
             case 1:
                 return try SnapshotFormat1.load(path: path, into: store)
-            default:
+            case 3...255:
                 throw SnapshotError.unsupportedVersion(path: path, version: version)
+            default:
+                throw SnapshotError.corrupt(path: path, offset: 8, reason: "format version \(version) is not one any build wrote")
             }
         } catch let error as SnapshotError {
             throw error
@@ -128,9 +130,10 @@ public struct SnapshotFile: Sendable {
                 sawHeader = true
             case .device:
                 let device = try Pisync_Storage_V1_StoredDevice(serializedBytes: Array(message))
-                store.restore(DeviceRecord(device))
+                let events = try device.storedEvents()
+                store.restore(DeviceRecord(deviceID: device.deviceID, events: events, streakAlerted: device.streakAlerted))
                 summary.devices += 1
-                summary.events += device.events.count
+                summary.events += events.count
             case .trailer:
                 let trailer = try Pisync_Storage_V1_SnapshotTrailer(serializedBytes: Array(message))
                 guard trailer.devices == summary.devices, trailer.events == summary.events else {
@@ -148,31 +151,39 @@ public struct SnapshotFile: Sendable {
 }
 
 extension Pisync_Storage_V1_StoredDevice {
+    /// The device in format 2's columns.
     init(_ record: DeviceRecord) {
         self.init()
         deviceID = record.deviceID
         streakAlerted = record.streakAlerted
-        events = record.events.map { event in
-            .with {
-                $0.timestamp = event.timestamp
-                $0.totalFilesSynced = event.filesSynced
-                $0.totalErrors = event.errors
-                $0.internetSpeed = event.internetSpeed
+        timestamps = record.events.map(\.timestamp)
+        totalFilesSynced = record.events.map(\.filesSynced)
+        totalErrors = record.events.map(\.errors)
+        internetSpeed = record.events.map(\.internetSpeed)
+    }
+
+    /// The device's events, from format 2's columns or format 1's messages.
+    func storedEvents() throws -> [StoredSync] {
+        guard events.isEmpty else {
+            return events.map {
+                StoredSync(
+                    timestamp: $0.timestamp, filesSynced: $0.totalFilesSynced, errors: $0.totalErrors,
+                    internetSpeed: $0.internetSpeed)
             }
         }
-    }
-}
-
-extension DeviceRecord {
-    init(_ device: Pisync_Storage_V1_StoredDevice) {
-        var events: [StoredSync] = []
-        events.reserveCapacity(device.events.count)
-        for event in device.events {
-            events.append(
-                StoredSync(
-                    timestamp: event.timestamp, filesSynced: event.totalFilesSynced, errors: event.totalErrors,
-                    internetSpeed: event.internetSpeed))
+        let count = timestamps.count
+        guard totalFilesSynced.count == count, totalErrors.count == count, internetSpeed.count == count else {
+            throw LogRecordError("device \(deviceID): event columns of different lengths")
         }
-        self.init(deviceID: device.deviceID, events: events, streakAlerted: device.streakAlerted)
+        return [StoredSync](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for index in 0..<count {
+                buffer.initializeElement(
+                    at: index,
+                    to: StoredSync(
+                        timestamp: timestamps[index], filesSynced: totalFilesSynced[index], errors: totalErrors[index],
+                        internetSpeed: internetSpeed[index]))
+            }
+            initialized = count
+        }
     }
 }

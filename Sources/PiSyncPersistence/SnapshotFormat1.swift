@@ -25,7 +25,7 @@ enum SnapshotFormat1 {
         }
         var events = 0
         for device in snapshot.devices {
-            store.restore(DeviceRecord(device))
+            store.restore(DeviceRecord(deviceID: device.deviceID, events: try device.storedEvents(), streakAlerted: device.streakAlerted))
             events += device.events.count
         }
         store.raiseAlertSequence(to: snapshot.lastAlertSequence)

@@ -55,6 +55,7 @@ public final class WriteAheadLog: SyncJournal, Sendable {
     let state = Mutex(State(appended: 0, durable: 0))
     let wakeup = DispatchSemaphore(value: 0)
     private let durableMirror = Atomic<UInt64>(0)
+    private let appendedMirror = Atomic<UInt64>(0)
     private let appendedBytes = Atomic<UInt64>(0)
     let segments = Mutex<[LogSegment]>([])
 
@@ -75,6 +76,7 @@ public final class WriteAheadLog: SyncJournal, Sendable {
             state.opened = true
         }
         durableMirror.store(last, ordering: .releasing)
+        appendedMirror.store(last, ordering: .releasing)
         do {
             try fileSystem.createDirectories(configuration.directory)
         } catch {
@@ -93,6 +95,7 @@ public final class WriteAheadLog: SyncJournal, Sendable {
         let payload = LogRecordCodec.encode(events, lastAlertSequence: lastAlertSequence)
         let (wasEmpty, size) = state.withLock { state in
             state.appended += 1
+            appendedMirror.store(state.appended, ordering: .releasing)
             let before = state.pending.count
             LogSegment.appendRecord(sequence: state.appended, payload: payload, to: &state.pending)
             return (before == 0, state.pending.count - before)
@@ -101,8 +104,9 @@ public final class WriteAheadLog: SyncJournal, Sendable {
         if wasEmpty { wakeup.signal() }
     }
 
-    /// The sequence number of the last record appended.
-    public var appendedSequence: UInt64 { state.withLock { $0.appended } }
+    /// The sequence number of the last record appended (at least every append that returned
+    /// before this read began).
+    public var appendedSequence: UInt64 { appendedMirror.load(ordering: .acquiring) }
 
     /// The sequence number up to which records are durable under the log's policy.
     public var durableSequence: UInt64 { durableMirror.load(ordering: .acquiring) }

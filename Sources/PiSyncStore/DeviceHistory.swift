@@ -36,6 +36,23 @@ struct DeviceHistory: Sendable {
         self.streakAlerted = streakAlerted
     }
 
+    /// Makes room for `count` more events at once, so that a replay does not double the array.
+    mutating func reserveCapacity(forAdding count: Int) {
+        events.reserveCapacity(events.count + count)
+    }
+
+    /// Reallocates the events at their exact size when more than an eighth is spare.
+    mutating func trimCapacity() {
+        guard events.capacity - events.count > events.count / 8 else { return }
+        let count = events.count
+        events = events.withUnsafeBufferPointer { old in
+            [StoredSync](unsafeUninitializedCapacity: count) { buffer, initialized in
+                _ = buffer.initialize(from: old)
+                initialized = count
+            }
+        }
+    }
+
     /// Stores `event` in timestamp order unless its timestamp is taken.
     mutating func insert(_ event: StoredSync) -> InsertOutcome {
         let position = insertionIndex(for: event.timestamp)

@@ -175,34 +175,51 @@ public final class SyncStore: Sendable {
         }
     }
 
-    /// Applies events read back from the journal: as `record` would, but with no validation
-    /// (they were valid when first stored), without journaling them again and without
-    /// publishing alerts; the alert sequence is raised to `lastAlertSequence` if lower.
-    /// Events already held (from a snapshot that covered them) are ignored as duplicates.
+    /// Applies events read back from the journal, grouped by device (each device's events in
+    /// the order they were first applied): as `record` would, but with no validation (they were
+    /// valid when first stored), without journaling them again and without publishing alerts;
+    /// the alert sequence is raised to `lastAlertSequence` if lower. `streakAlerted` of the
+    /// groups is ignored. Events already held (a snapshot covered them) are duplicates.
+    /// - Returns: the events newly stored.
     @discardableResult
-    public func replay(_ events: [SyncEvent], lastAlertSequence alertSequence: UInt64) -> RecordOutcome {
-        var byShard: [Int: [SyncEvent]] = [:]
-        for event in events {
-            byShard[shardIndex(of: event.deviceID), default: []].append(event)
-        }
-        var outcome = RecordOutcome()
-        for (shard, batch) in byShard {
-            let applied = shards[shard].state.withLock { state in
-                var outcome = RecordOutcome()
-                var failedDevices: Set<String> = []
-                for event in batch where state.devices[event.deviceID, default: DeviceHistory()].insert(StoredSync(event)) == .stored {
-                    outcome.accepted += 1
-                    if event.status == .failed { failedDevices.insert(event.deviceID) }
-                    _ = state.devices[event.deviceID]?.takeDueAlert(
-                        threshold: configuration.alertThreshold, deviceID: event.deviceID)
+    public func replay(_ devices: [DeviceRecord], lastAlertSequence alertSequence: UInt64) -> Int {
+        let threshold = configuration.alertThreshold
+        var accepted = 0
+        for device in devices {
+            accepted += shard(of: device.deviceID).state.withLock { state in
+                var history = state.devices.removeValue(forKey: device.deviceID) ?? DeviceHistory()
+                history.reserveCapacity(forAdding: device.events.count)
+                var stored = 0
+                for event in device.events where history.insert(event) == .stored {
+                    stored += 1
+                    _ = history.takeDueAlert(threshold: threshold, deviceID: device.deviceID)
                 }
-                indexFailures(of: failedDevices, in: state)
-                return outcome
+                state.devices[device.deviceID] = history
+                if stored > 0, device.events.contains(where: { $0.status == .failed }) {
+                    indexFailures(of: [device.deviceID], in: state)
+                }
+                return stored
             }
-            outcome.accepted += applied.accepted
+        }
+        if accepted > 0 {
+            changes.add(UInt64(accepted), ordering: .relaxed)
         }
         raiseAlertSequence(to: alertSequence)
-        return outcome
+        return accepted
+    }
+
+    /// Gives back the spare capacity of every device's history (after a restore and replay,
+    /// whose appends leave arrays up to twice their size).
+    public func trimCapacity() {
+        for shard in shards {
+            shard.state.withLock { state in
+                var index = state.devices.values.startIndex
+                while index != state.devices.values.endIndex {
+                    state.devices.values[index].trimCapacity()
+                    state.devices.values.formIndex(after: &index)
+                }
+            }
+        }
     }
 
     /// Raises the last alert sequence number to `sequence` when it is lower (restore, replay).

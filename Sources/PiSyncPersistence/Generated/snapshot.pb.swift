@@ -51,11 +51,22 @@ nonisolated struct Pisync_Storage_V1_StoredDevice: Sendable {
 
   var deviceID: String = String()
 
-  /// Ascending by timestamp, unique timestamps.
+  /// Format 1: the events, ascending by timestamp, unique timestamps.
   var events: [Pisync_Storage_V1_StoredEvent] = []
 
   /// Whether the device's current failure streak has already raised its alert.
   var streakAlerted: Bool = false
+
+  /// Format 2: the same events as columns (packed; decoded several times faster than
+  /// messages). Event i is (timestamps[i], total_files_synced[i], total_errors[i],
+  /// internet_speed[i]); timestamps ascending and unique.
+  var timestamps: [Int64] = []
+
+  var totalFilesSynced: [UInt32] = []
+
+  var totalErrors: [UInt32] = []
+
+  var internetSpeed: [Float] = []
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -168,7 +179,7 @@ nonisolated extension Pisync_Storage_V1_StoredEvent: SwiftProtobuf.Message, Swif
 
 nonisolated extension Pisync_Storage_V1_StoredDevice: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".StoredDevice"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}device_id\0\u{1}events\0\u{3}streak_alerted\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}device_id\0\u{1}events\0\u{3}streak_alerted\0\u{1}timestamps\0\u{3}total_files_synced\0\u{3}total_errors\0\u{3}internet_speed\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -179,6 +190,10 @@ nonisolated extension Pisync_Storage_V1_StoredDevice: SwiftProtobuf.Message, Swi
       case 1: try { try decoder.decodeSingularStringField(value: &self.deviceID) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.events) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.streakAlerted) }()
+      case 4: try { try decoder.decodeRepeatedInt64Field(value: &self.timestamps) }()
+      case 5: try { try decoder.decodeRepeatedUInt32Field(value: &self.totalFilesSynced) }()
+      case 6: try { try decoder.decodeRepeatedUInt32Field(value: &self.totalErrors) }()
+      case 7: try { try decoder.decodeRepeatedFloatField(value: &self.internetSpeed) }()
       default: break
       }
     }
@@ -194,6 +209,18 @@ nonisolated extension Pisync_Storage_V1_StoredDevice: SwiftProtobuf.Message, Swi
     if self.streakAlerted != false {
       try visitor.visitSingularBoolField(value: self.streakAlerted, fieldNumber: 3)
     }
+    if !self.timestamps.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.timestamps, fieldNumber: 4)
+    }
+    if !self.totalFilesSynced.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.totalFilesSynced, fieldNumber: 5)
+    }
+    if !self.totalErrors.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.totalErrors, fieldNumber: 6)
+    }
+    if !self.internetSpeed.isEmpty {
+      try visitor.visitPackedFloatField(value: self.internetSpeed, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -201,6 +228,10 @@ nonisolated extension Pisync_Storage_V1_StoredDevice: SwiftProtobuf.Message, Swi
     if lhs.deviceID != rhs.deviceID {return false}
     if lhs.events != rhs.events {return false}
     if lhs.streakAlerted != rhs.streakAlerted {return false}
+    if lhs.timestamps != rhs.timestamps {return false}
+    if lhs.totalFilesSynced != rhs.totalFilesSynced {return false}
+    if lhs.totalErrors != rhs.totalErrors {return false}
+    if lhs.internetSpeed != rhs.internetSpeed {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

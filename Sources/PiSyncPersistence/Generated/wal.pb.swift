@@ -26,17 +26,29 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
 }
 
 /// The events one RecordSync newly stored in one shard of the store, in the order they were
-/// applied. Replaying records in sequence order rebuilds the store exactly.
+/// applied, as columns: event i is (device_ids[device_index[i]], timestamps[i],
+/// total_files_synced[i], total_errors[i], internet_speed[i]). Replaying records in sequence
+/// order rebuilds the store exactly.
 nonisolated struct Pisync_Storage_V1_LogRecord: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Consecutive events of one device share an entry; `streak_alerted` is unused here.
-  var devices: [Pisync_Storage_V1_StoredDevice] = []
-
   /// The highest alert sequence number these events raised (0 when they raised none).
   var lastAlertSequence: UInt64 = 0
+
+  /// Each device once, in order of first appearance.
+  var deviceIds: [String] = []
+
+  var deviceIndex: [UInt32] = []
+
+  var timestamps: [Int64] = []
+
+  var totalFilesSynced: [UInt32] = []
+
+  var totalErrors: [UInt32] = []
+
+  var internetSpeed: [Float] = []
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -49,7 +61,7 @@ fileprivate nonisolated let _protobuf_package = "pisync.storage.v1"
 
 nonisolated extension Pisync_Storage_V1_LogRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".LogRecord"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}devices\0\u{3}last_alert_sequence\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{4}\u{2}last_alert_sequence\0\u{3}device_ids\0\u{3}device_index\0\u{1}timestamps\0\u{3}total_files_synced\0\u{3}total_errors\0\u{3}internet_speed\0\u{c}\u{1}\u{1}")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -57,26 +69,51 @@ nonisolated extension Pisync_Storage_V1_LogRecord: SwiftProtobuf.Message, SwiftP
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.devices) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.lastAlertSequence) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.deviceIds) }()
+      case 4: try { try decoder.decodeRepeatedUInt32Field(value: &self.deviceIndex) }()
+      case 5: try { try decoder.decodeRepeatedInt64Field(value: &self.timestamps) }()
+      case 6: try { try decoder.decodeRepeatedUInt32Field(value: &self.totalFilesSynced) }()
+      case 7: try { try decoder.decodeRepeatedUInt32Field(value: &self.totalErrors) }()
+      case 8: try { try decoder.decodeRepeatedFloatField(value: &self.internetSpeed) }()
       default: break
       }
     }
   }
 
   func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.devices.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.devices, fieldNumber: 1)
-    }
     if self.lastAlertSequence != 0 {
       try visitor.visitSingularUInt64Field(value: self.lastAlertSequence, fieldNumber: 2)
+    }
+    if !self.deviceIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.deviceIds, fieldNumber: 3)
+    }
+    if !self.deviceIndex.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.deviceIndex, fieldNumber: 4)
+    }
+    if !self.timestamps.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.timestamps, fieldNumber: 5)
+    }
+    if !self.totalFilesSynced.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.totalFilesSynced, fieldNumber: 6)
+    }
+    if !self.totalErrors.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.totalErrors, fieldNumber: 7)
+    }
+    if !self.internetSpeed.isEmpty {
+      try visitor.visitPackedFloatField(value: self.internetSpeed, fieldNumber: 8)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   static func ==(lhs: Pisync_Storage_V1_LogRecord, rhs: Pisync_Storage_V1_LogRecord) -> Bool {
-    if lhs.devices != rhs.devices {return false}
     if lhs.lastAlertSequence != rhs.lastAlertSequence {return false}
+    if lhs.deviceIds != rhs.deviceIds {return false}
+    if lhs.deviceIndex != rhs.deviceIndex {return false}
+    if lhs.timestamps != rhs.timestamps {return false}
+    if lhs.totalFilesSynced != rhs.totalFilesSynced {return false}
+    if lhs.totalErrors != rhs.totalErrors {return false}
+    if lhs.internetSpeed != rhs.internetSpeed {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
