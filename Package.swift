@@ -89,13 +89,19 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
+        // Fixtures shared by the store and persistence tests.
+        .target(
+            name: "PiSyncTestSupport",
+            dependencies: ["PiSyncStore"],
+            path: "Tests/PiSyncTestSupport"
+        ),
         .testTarget(
             name: "PiSyncStoreTests",
-            dependencies: ["PiSyncStore"]
+            dependencies: ["PiSyncStore", "PiSyncTestSupport"]
         ),
         .testTarget(
             name: "PiSyncPersistenceTests",
-            dependencies: ["PiSyncPersistence", "PiSyncStore"]
+            dependencies: ["PiSyncPersistence", "PiSyncStore", "PiSyncTestSupport"]
         ),
         .testTarget(
             name: "PiSyncServerTests",

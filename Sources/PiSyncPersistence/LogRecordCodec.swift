@@ -17,12 +17,18 @@ enum LogRecordCodec {
             let index: UInt32
             if record.deviceIds.last == event.deviceID {
                 index = UInt32(record.deviceIds.count - 1)
-            } else if let known = indexes[event.deviceID] {
+            } else if record.deviceIds.count < 8, let known = record.deviceIds.firstIndex(of: event.deviceID) {
+                index = UInt32(known)  // few devices: a scan beats a dictionary
+            } else if record.deviceIds.count >= 8, let known = indexes[event.deviceID] {
                 index = known
             } else {
                 index = UInt32(record.deviceIds.count)
-                indexes[event.deviceID] = index
                 record.deviceIds.append(event.deviceID)
+                if record.deviceIds.count == 8 {
+                    for (position, id) in record.deviceIds.enumerated() { indexes[id] = UInt32(position) }
+                } else if record.deviceIds.count > 8 {
+                    indexes[event.deviceID] = index
+                }
             }
             record.deviceIndex.append(index)
             record.timestamps.append(event.timestamp)

@@ -103,20 +103,26 @@ struct RecordFileReader: ~Copyable {
         if buffer.count - start >= count { return true }
         buffer.removeFirst(start)
         start = 0
-        let chunk = max(count - buffer.count, 1 << 20)
-        let old = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: chunk))
-        var filled = old
-        while filled < buffer.count {
-            let got = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + filled, $0.count - filled) }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw StorageIOError(operation: "read", path: path, errno: errno)
+        let wanted = max(count - buffer.count, 1 << 20)
+        var failure: Int32 = 0
+        // Read straight into uninitialized memory: zero-filling a megabyte first cost more
+        // than the read.
+        let chunk = [UInt8](unsafeUninitializedCapacity: wanted) { raw, initialized in
+            var filled = 0
+            while filled < wanted {
+                let got = read(descriptor, raw.baseAddress! + filled, wanted - filled)
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    break
+                }
+                if got == 0 { break }
+                filled += got
             }
-            if got == 0 { break }
-            filled += got
+            initialized = filled
         }
-        buffer.removeLast(buffer.count - filled)
+        if failure != 0 { throw StorageIOError(operation: "read", path: path, errno: failure) }
+        buffer += chunk
         return buffer.count >= count
     }
 }

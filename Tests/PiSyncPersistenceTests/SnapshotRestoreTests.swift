@@ -1,7 +1,9 @@
-@testable import PiSyncStore
+import PiSyncTestSupport
+import PiSyncPersistence
+import PiSyncStore
 import Testing
 
-@Suite("Snapshot body and restore")
+@Suite("Snapshot restore")
 struct SnapshotRestoreTests {
     static let devices = ["alerted", "recovered", "pending", "mixed"]
 
@@ -19,11 +21,22 @@ struct SnapshotRestoreTests {
         return store
     }
 
+    /// Writes `store` to a snapshot file and loads it into a new store (threshold 3) whose
+    /// alerts go to `collector`.
     func restored(from store: SyncStore, _ collector: AlertCollector) throws -> SyncStore {
-        let body = try store.snapshotBody(takenAt: testNow)
-        return try SyncStore(
-            restoringFrom: body, configuration: StoreConfiguration(alertThreshold: 3),
-            onAlert: { collector.append($0) })
+        try restoredWithSummary(from: store, collector).store
+    }
+
+    func restoredWithSummary(
+        from store: SyncStore, _ collector: AlertCollector, takenAt: Int64 = testNow
+    ) throws -> (store: SyncStore, summary: SnapshotSummary) {
+        try withScratch { directory in
+            let file = SnapshotFile(directory: directory)
+            _ = try file.write(store, logSequence: 5, takenAt: takenAt)
+            let restored = collector.makeStore(threshold: 3)
+            let summary = try #require(try file.load(into: restored))
+            return (restored, summary)
+        }
     }
 
     @Test("histories, counters and the failure list survive a round trip")
@@ -39,6 +52,8 @@ struct SnapshotRestoreTests {
         #expect(after.failures(above: 0, page: everyone).devices.map(\.deviceID) == ["alerted", "recovered", "pending", "mixed"])
         #expect(after.summary(of: "pending")?.consecutiveFailures == 2)
         #expect(after.summary(of: "alerted")?.consecutiveFailures == 3)
+        #expect(after.currentAlertSequence == 2)
+        #expect(after.observableState == before.observableState)
     }
 
     @Test("an already-alerted streak does not alert again after a restore")
@@ -78,18 +93,22 @@ struct SnapshotRestoreTests {
         #expect(try after.allHistory(of: "mixed").map(\.status) == [.partial, .failed, .success, .partial])
     }
 
-    @Test("the body records the alert sequence, the time and each device in order")
-    func bodyContents() throws {
-        let body = try original(AlertCollector()).snapshotBody(takenAt: 123_456)
-        let snapshot = try Pisync_Storage_V1_Snapshot(serializedBytes: body)
-        #expect(snapshot.lastAlertSequence == 2)
-        #expect(snapshot.takenAt == 123_456)
-        #expect(Set(snapshot.devices.map(\.deviceID)) == Set(Self.devices))
-        let pending = try #require(snapshot.devices.first { $0.deviceID == "pending" })
+    @Test("the snapshot records the alert sequence, the time and each device with its streak flag")
+    func snapshotContents() throws {
+        let (after, summary) = try restoredWithSummary(from: original(AlertCollector()), AlertCollector(), takenAt: 123_456)
+        #expect(summary.lastAlertSequence == 2)
+        #expect(summary.takenAt == 123_456)
+        #expect(summary.logSequence == 5)
+        #expect(summary.devices == 4)
+        #expect(summary.events == 14)
+        let devices = after.observableState.devices
+        #expect(Set(devices.map(\.deviceID)) == Set(Self.devices))
+        let pending = try #require(devices.first { $0.deviceID == "pending" })
         #expect(pending.events.map(\.timestamp) == [t0 + 1, t0 + 2, t0 + 3])
         #expect(pending.streakAlerted == false)
-        #expect(snapshot.devices.first { $0.deviceID == "alerted" }?.streakAlerted == true)
-        #expect(snapshot.devices.first { $0.deviceID == "recovered" }?.streakAlerted == false)
+        #expect(devices.first { $0.deviceID == "alerted" }?.streakAlerted == true)
+        #expect(devices.first { $0.deviceID == "recovered" }?.streakAlerted == false)
+        #expect(devices.first { $0.deviceID == "mixed" }?.events.map(\.internetSpeed) == [0.25, 99.5, 0, 7])
     }
 
     @Test("a restored store snapshots to the same state")
@@ -97,35 +116,19 @@ struct SnapshotRestoreTests {
         let first = original(AlertCollector())
         let second = try restored(from: first, AlertCollector())
         let third = try restored(from: second, AlertCollector())
-        func normalized(_ store: SyncStore) throws -> Pisync_Storage_V1_Snapshot {
-            var snapshot = try Pisync_Storage_V1_Snapshot(serializedBytes: store.snapshotBody(takenAt: 1))
-            snapshot.devices.sort { $0.deviceID < $1.deviceID }
-            return snapshot
-        }
-        #expect(try normalized(first) == normalized(third))
+        #expect(third.observableState == first.observableState)
     }
 
     @Test("an empty store round-trips to an empty store")
     func emptyStore() throws {
         let collector = AlertCollector()
-        let body = try SyncStore().snapshotBody(takenAt: testNow)
-        let store = try SyncStore(restoringFrom: body, configuration: StoreConfiguration(alertThreshold: 1), onAlert: { collector.append($0) })
+        let (store, summary) = try restoredWithSummary(from: SyncStore(), collector)
+        #expect(summary.devices == 0)
+        #expect(summary.events == 0)
+        #expect(summary.lastAlertSequence == 0)
         #expect(store.failures(above: 0, page: try PageRequest(page: 1, limit: 10)).total == 0)
         #expect(throws: FieldViolation.self) { try store.history(of: "pi", page: PageRequest(page: 1, limit: 10)) }
-        store.recordEach([event("pi", .failed, at: 1)])
+        store.recordEach((1...3).map { event("pi", .failed, at: $0) })
         #expect(collector.alerts.map(\.sequence) == [1])
-    }
-
-    @Test("a body that does not decode is corrupt", arguments: [
-        [UInt8(0x1A), 0x10, 0x01],  // devices field declares 16 bytes, has 1
-        [0x08],  // varint field with no value
-        [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],  // endless varint tag
-    ])
-    func corruptBody(body: [UInt8]) {
-        let error = #expect(throws: SnapshotError.self) { try SyncStore(restoringFrom: body) }
-        guard case .corrupt = error else {
-            Issue.record("expected .corrupt, got \(String(describing: error))")
-            return
-        }
     }
 }

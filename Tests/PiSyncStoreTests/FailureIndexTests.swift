@@ -1,3 +1,4 @@
+import PiSyncTestSupport
 @testable import PiSyncStore
 import Testing
 

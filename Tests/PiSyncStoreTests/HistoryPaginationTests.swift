@@ -1,3 +1,4 @@
+import PiSyncTestSupport
 import PiSyncStore
 import Testing
 
