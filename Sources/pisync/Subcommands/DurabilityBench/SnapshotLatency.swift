@@ -34,6 +34,7 @@ extension DurabilityBench {
         @Option(help: "Devices.") var devices = 10_000
         @Option(help: "Concurrent connections recording.") var connections = 8
         @Option(help: "fsync policy: always, interval, never.") var fsync = "always"
+        @Option(help: "Snapshots written back to back while recording is measured.") var snapshots = 10
 
         func run() async throws {
             guard let policy = FsyncPolicy(rawValue: fsync) else { throw ValidationError("fsync must be always, interval or never") }
@@ -76,11 +77,11 @@ extension DurabilityBench {
             _ = try await ClosedLoopLoad.run(port: port, connections: connections, requests: 500, group: group, frame: frame)
             let clock = ContinuousClock()
             // As many requests without a snapshot as we then run during one, in rounds of 2000.
-            let snapshot = Task { () -> Duration in
+            let snapshot = Task { [snapshots] () -> Duration in
                 let started = clock.now
                 defer { counter.finishSnapshot() }
-                try await application.snapshots.write()
-                return clock.now - started
+                for _ in 0..<snapshots { try await application.snapshots.write() }
+                return (clock.now - started) / snapshots
             }
             var during = ClosedLoopLoad.emptyLatencies()
             var rounds = 0
@@ -94,7 +95,7 @@ extension DurabilityBench {
                 without.add(try await ClosedLoopLoad.run(port: port, connections: connections, requests: 2000 / connections, group: group, frame: frame).latencies)
             }
             func micro(_ nanoseconds: UInt64) -> String { String(format: "%.0f", Double(nanoseconds) / 1000) }
-            print("store: \(events) events of \(devices) devices; snapshot took \(took); fsync \(fsync); \(connections) connections, 1 event per RecordSync")
+            print("store: \(events) events of \(devices) devices; \(snapshots) snapshots, each took \(took) on average; fsync \(fsync); \(connections) connections, 1 event per RecordSync")
             Output.printTable(
                 ["PHASE", "REQUESTS", "P50_US", "P99_US", "MAX_US"],
                 [
