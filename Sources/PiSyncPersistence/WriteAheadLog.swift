@@ -187,6 +187,9 @@ public final class WriteAheadLog: SyncJournal, Sendable {
     func markDurable(_ sequence: UInt64) {
         let (ready, observer) = state.withLock { state in
             state.durable = max(state.durable, sequence)
+            // Published before the lock is released: whoever whenDurable answers at once must
+            // also see it in durableSequence.
+            durableMirror.store(state.durable, ordering: .releasing)
             state.fault = nil
             var ready: [Waiter] = []
             state.waiters.removeAll { waiter in
@@ -196,7 +199,6 @@ public final class WriteAheadLog: SyncJournal, Sendable {
             }
             return (ready, state.onDurable)
         }
-        durableMirror.store(sequence, ordering: .releasing)
         for waiter in ready { waiter.callback(.success(())) }
         observer?(sequence)
     }

@@ -200,28 +200,39 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     /// Waits for the log to make the oldest queued response releasable, writes every response
-    /// that then is, and waits again while any remain.
+    /// that then is, and waits again while any remain. Responses already durable are written
+    /// in a loop here rather than through an already-completed future, so a long queue never
+    /// turns into deep recursion.
     private func awaitQueue(_ context: ChannelHandlerContext) {
-        guard let sequence = responses.sequenceToAwait(), let log = dispatcher.log else { return }
-        let released = context.eventLoop.makePromise(of: Void.self)
-        log.whenDurable(sequence) { result in released.completeWith(result.mapError { $0 as any Error }) }
-        released.futureResult.assumeIsolated().whenComplete { result in
-            var failure: (any Error)?
-            if case .failure(let error) = result { failure = error }
-            let ready = self.responses.release(failure: failure)
-            for entry in ready {
-                context.write(self.wrapOutboundOut(entry.response), promise: nil)
-                entry.then?()
+        while let sequence = responses.sequenceToAwait(), let log = dispatcher.log {
+            guard !responses.isDurable(sequence) else {
+                writeReleased(responses.release(failure: nil), context)
+                continue
             }
-            context.flush()
-            self.responses.awaited()
-            if self.responses.isEmpty, let notice = self.pendingCloseNotice {
-                self.pendingCloseNotice = nil
-                self.close(context, notice: notice)
-            } else {
+            let released = context.eventLoop.makePromise(of: Void.self)
+            log.whenDurable(sequence) { result in released.completeWith(result.mapError { $0 as any Error }) }
+            released.futureResult.assumeIsolated().whenComplete { result in
+                var failure: (any Error)?
+                if case .failure(let error) = result { failure = error }
+                self.writeReleased(self.responses.release(failure: failure), context)
                 self.awaitQueue(context)
             }
+            return
         }
+        if responses.isEmpty, let notice = pendingCloseNotice {
+            pendingCloseNotice = nil
+            close(context, notice: notice)
+        }
+    }
+
+    /// Writes released responses, runs what waits on each, flushes, and ends the wait.
+    private func writeReleased(_ ready: [ResponseQueue.Entry], _ context: ChannelHandlerContext) {
+        for entry in ready {
+            context.write(wrapOutboundOut(entry.response), promise: nil)
+            entry.then?()
+        }
+        context.flush()
+        responses.awaited()
     }
 
     private var pendingCloseNotice: Pisync_V1_Response?

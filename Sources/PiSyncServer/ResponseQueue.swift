@@ -53,24 +53,29 @@ struct ResponseQueue {
         return head.sequence
     }
 
+    /// Whether records up to `sequence` are durable already (no wait needed).
+    func isDurable(_ sequence: UInt64) -> Bool {
+        sequence <= (log?.durableSequence ?? .max)
+    }
+
     /// The wait is over; the next one may start.
     mutating func awaited() {
         awaiting = false
     }
 
-    /// The responses to write now: after a failed wait, the first one (an acknowledgement
-    /// turned into UNAVAILABLE); then every one whose records are durable.
+    /// The responses to write now, after the wait for the first one ended: that one (turned
+    /// into UNAVAILABLE when the wait failed and it acknowledges writes), then every one whose
+    /// records are durable. The first is always released, so a wait never repeats for it.
     mutating func release(failure: (any Error)?) -> [Entry] {
         var ready: [Entry] = []
-        if let failure, var head = entries.popFirst() {
-            if head.wait == .write {
-                head.response = .failure(
-                    id: head.response.id, .unavailable,
-                    "the event log could not be written (\(failure)); the events were not acknowledged: retry later")
-            }
-            ready.append(head)
+        guard var head = entries.popFirst() else { return [] }
+        if let failure, head.wait == .write {
+            head.response = .failure(
+                id: head.response.id, .unavailable,
+                "the event log could not be written (\(failure)); the events were not acknowledged: retry later")
         }
-        let durable = log?.durableSequence ?? .max
+        ready.append(head)
+        let durable = max(log?.durableSequence ?? .max, failure == nil ? head.sequence : 0)
         while let head = entries.first, head.sequence <= durable {
             ready.append(entries.removeFirst())
         }
