@@ -110,4 +110,36 @@ struct DurabilityTrapTests {
             await raw.close()
         }
     }
+
+    @Test("thousands of pipelined requests on several connections are all answered, in order", arguments: ["always", "never"])
+    func pipelinedUnderLoad(policy: String) async throws {
+        try await TestApplication.with({ $0.fsync = policy == "always" ? .always : .never }) { app in
+            try await withThrowingTaskGroup(of: [UInt64].self) { group in
+                for connection in 0..<4 {
+                    group.addTask {
+                        let raw = try await RawConnection.connect(port: app.port)
+                        for index in 1...2000 {
+                            let request = Pisync_V1_Request.with {
+                                $0.id = UInt64(index)
+                                if index % 10 == 0 {
+                                    $0.ping = .init()
+                                } else {
+                                    $0.recordSync = .with { $0.events = [Self.event("pipe-\(connection)", Int64(index))] }
+                                }
+                            }
+                            try await raw.send(request)
+                        }
+                        var ids: [UInt64] = []
+                        while ids.count < 2000, let response = try await raw.next() { ids.append(response.id) }
+                        await raw.close()
+                        return ids
+                    }
+                }
+                for try await ids in group {
+                    #expect(ids == Array(1...2000), "responses missing or out of order")
+                }
+            }
+            #expect(app.application.store.summary(of: "pipe-3")?.totalSyncs == 1800)
+        }
+    }
 }
