@@ -42,7 +42,8 @@ public enum LogRepair {
     public static func repair(directory: String, fileSystem: any StorageFileSystem = PosixFileSystem()) throws -> Report {
         var report = Report()
         do {
-            let scan = try LogScan.read(directory: directory, fileSystem: fileSystem, after: UInt64.max - 1) { _, _ in }
+            let snapshotSequence = try SnapshotFile(directory: directory).coveredLogSequence()
+            let scan = try LogScan.read(directory: directory, fileSystem: fileSystem, after: snapshotSequence) { _, _ in }
             if let torn = scan.tornTail {
                 try cut(torn.path, at: torn.offset, fileSystem: fileSystem)
                 report.tornTail = torn

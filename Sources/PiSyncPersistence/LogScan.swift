@@ -45,7 +45,11 @@ public struct LogScan: Sendable {
         var expected: UInt64? = nil
         for (index, segment) in scan.segments.enumerated() {
             let isLast = index == scan.segments.count - 1
-            if let expected, segment.firstSequence != expected {
+            // A gap the snapshot covers is fine: a snapshot may include records that a crash
+            // kept from reaching the log, and the next segment then starts after the snapshot.
+            if let expected, segment.firstSequence != expected,
+                segment.firstSequence < expected || segment.firstSequence > snapshotSequence + 1
+            {
                 throw .corrupt(
                     path: segment.path, offset: 0,
                     reason: "segment starts at record \(segment.firstSequence), expected \(expected): records are missing")

@@ -103,6 +103,28 @@ public struct SnapshotFile: Sendable {
         }
     }
 
+    /// The log sequence number the snapshot covers, read from its header alone (0 when there
+    /// is no snapshot, or for format 1).
+    public func coveredLogSequence() throws(SnapshotError) -> UInt64 {
+        do {
+            guard var reader = try RecordFileReader(path: path) else { return 0 }
+            guard let start = try reader.readRaw(Self.headerSize), Array(start[0..<8]) == Self.magic else {
+                throw SnapshotError.corrupt(path: path, offset: 0, reason: "missing PISYNCSS header")
+            }
+            guard start.withUnsafeBytes({ UInt32(littleEndianAt: 8, of: $0) }) == 2 else { return 0 }
+            guard case .record(let body) = try reader.next(), body.first == Tag.header.rawValue else {
+                throw SnapshotError.corrupt(path: path, offset: Int64(Self.headerSize), reason: "no snapshot header record")
+            }
+            return try Pisync_Storage_V1_SnapshotHeader(serializedBytes: Array(body.dropFirst())).logSequence
+        } catch let error as SnapshotError {
+            throw error
+        } catch let error as StorageIOError {
+            throw .io(error)
+        } catch {
+            throw .corrupt(path: path, offset: Int64(Self.headerSize), reason: "\(error)")
+        }
+    }
+
     private func loadRecords(_ reader: inout RecordFileReader, into store: SyncStore) throws -> SnapshotSummary {
         var summary = SnapshotSummary(
             logSequence: 0, takenAt: 0, devices: 0, events: 0, lastAlertSequence: 0, bytes: reader.fileSize)
