@@ -73,7 +73,6 @@ public final class WriteAheadLog: SyncJournal, Sendable {
         state.withLock { state in
             state.appended = last
             state.durable = last
-            state.opened = true
         }
         durableMirror.store(last, ordering: .releasing)
         appendedMirror.store(last, ordering: .releasing)
@@ -84,6 +83,7 @@ public final class WriteAheadLog: SyncJournal, Sendable {
         }
         let writer = try LogWriter(configuration: configuration, fileSystem: fileSystem, scan: scan, nextSequence: last + 1)
         segments.withLock { $0 = writer.initialSegments }
+        state.withLock { $0.opened = true }
         let thread = Thread { [self] in writer.run(self) }
         thread.name = "pisync-wal-writer"
         thread.start()
@@ -121,13 +121,22 @@ public final class WriteAheadLog: SyncJournal, Sendable {
     /// the disk fails first (at once while the log is failing). It is called on the writer
     /// thread, or on the caller's when it can be answered at once.
     public func whenDurable(_ sequence: UInt64, _ callback: @escaping @Sendable (Result<Void, StorageIOError>) -> Void) {
-        let immediate: Result<Void, StorageIOError>? = state.withLock { state in
+        if let immediate = durability(of: sequence, orWhenKnown: callback) { callback(immediate) }
+    }
+
+    /// The answer for `sequence` when it is known now (durable, or the log is failing), without
+    /// calling `callback`; otherwise `nil`, and `callback` is called from the writer thread
+    /// once it is known. A caller that loops over many waits uses this to handle immediate
+    /// answers in its loop rather than in nested callbacks.
+    public func durability(
+        of sequence: UInt64, orWhenKnown callback: @escaping @Sendable (Result<Void, StorageIOError>) -> Void
+    ) -> Result<Void, StorageIOError>? {
+        state.withLock { state in
             if sequence <= state.durable { return .success(()) }
             if let fault = state.fault { return .failure(fault) }
             state.waiters.append(Waiter(sequence: sequence, callback: callback))
             return nil
         }
-        if let immediate { callback(immediate) }
     }
 
     /// Sets the function called on the writer thread, with the new durable sequence number,

@@ -205,12 +205,19 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// turns into deep recursion.
     private func awaitQueue(_ context: ChannelHandlerContext) {
         while let sequence = responses.sequenceToAwait(), let log = dispatcher.log {
-            guard !responses.isDurable(sequence) else {
-                writeReleased(responses.release(failure: nil), context)
+            let released = context.eventLoop.makePromise(of: Void.self)
+            let immediate = log.durability(of: sequence) { result in
+                released.completeWith(result.mapError { $0 as any Error })
+            }
+            if let immediate {
+                // Durable already, or the log is failing: answer here, in the loop, so that a
+                // long queue never turns into nested callbacks (a stack overflow once).
+                released.succeed(())
+                var failure: (any Error)?
+                if case .failure(let error) = immediate { failure = error }
+                writeReleased(responses.release(failure: failure), context)
                 continue
             }
-            let released = context.eventLoop.makePromise(of: Void.self)
-            log.whenDurable(sequence) { result in released.completeWith(result.mapError { $0 as any Error }) }
             released.futureResult.assumeIsolated().whenComplete { result in
                 var failure: (any Error)?
                 if case .failure(let error) = result { failure = error }

@@ -53,10 +53,6 @@ struct ResponseQueue {
         return head.sequence
     }
 
-    /// Whether records up to `sequence` are durable already (no wait needed).
-    func isDurable(_ sequence: UInt64) -> Bool {
-        sequence <= (log?.durableSequence ?? .max)
-    }
 
     /// The wait is over; the next one may start.
     mutating func awaited() {

@@ -55,4 +55,37 @@ struct DiskFaultTests {
             #expect(history.events.map(\.timestamp).sorted() == (1...4).map { Self.event($0).timestamp })
         }
     }
+
+    // Regression (review): while the log was failing, each queued acknowledgement was answered
+    // through an already-failed future, one stack frame deeper each; 20,000 pipelined
+    // RecordSyncs on one connection overflowed the stack and took the server down.
+    @Test("thousands of acknowledgements failing at once are all answered UNAVAILABLE, in order")
+    func longQueueFailsWithoutRecursion() async throws {
+        try await TestApplication.with { app in
+            let raw = try await RawConnection.connect(port: app.port)
+            app.files.holdSyncs()
+            let count = 20_000
+            for index in 1...count {
+                try await raw.send(.with {
+                    $0.id = UInt64(index)
+                    $0.recordSync = .with { $0.events = [DurabilityTrapTests.event("pibox-queue", Int64(index))] }
+                })
+            }
+            #expect(await eventually(timeout: .seconds(30)) {
+                app.application.store.summary(of: "pibox-queue")?.totalSyncs == count
+            })
+            app.files.failSyncs(5)
+            app.files.releaseSyncs()
+            var ids: [UInt64] = []
+            var unavailable = 0
+            while ids.count < count, let response = try await raw.next() {
+                ids.append(response.id)
+                if case .error(let error) = response.result, error.code == 14 { unavailable += 1 }
+            }
+            #expect(ids == Array(1...UInt64(count)))
+            #expect(unavailable > 0)
+            app.files.failSyncs(0)
+            await raw.close()
+        }
+    }
 }
