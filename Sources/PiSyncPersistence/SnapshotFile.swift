@@ -21,6 +21,8 @@ public struct SnapshotFile: Sendable {
     static let magic = Array("PISYNCSS".utf8)
     static let headerSize = 16
     enum Tag: UInt8 { case header = 1, device = 2, trailer = 3 }
+    /// Events per device record: about 12 MB at most, far under ``RecordFrame/maxBodySize``.
+    public static let eventsPerRecord = 1 << 20
 
     /// The directory holding the snapshot.
     public let directory: String
@@ -36,7 +38,11 @@ public struct SnapshotFile: Sendable {
     /// Writes `store` as the new snapshot, shard by shard (recording goes on meanwhile), and
     /// replaces the old one. `logSequence` must have been read before the call: every log
     /// record up to it is then in the store, and so in the snapshot.
-    public func write(_ store: SyncStore, logSequence: UInt64, takenAt: Int64) throws(SnapshotError) -> SnapshotSummary {
+    /// A device with more than `eventsPerRecord` events is written as several consecutive
+    /// records (tests make it small).
+    public func write(
+        _ store: SyncStore, logSequence: UInt64, takenAt: Int64, eventsPerRecord: Int = SnapshotFile.eventsPerRecord
+    ) throws(SnapshotError) -> SnapshotSummary {
         do {
             try PosixFileSystem().createDirectories(directory)
             var writer = try BufferedFileWriter(path: temporaryPath)
@@ -49,7 +55,16 @@ public struct SnapshotFile: Sendable {
             })
             for shard in 0..<store.shardCount {
                 for device in store.devices(inShard: shard) {
-                    try writer.append(record: .device, Pisync_Storage_V1_StoredDevice(device))
+                    // A long history goes in several consecutive records, each well under the
+                    // largest record a reader accepts; the reader joins them.
+                    var start = 0
+                    repeat {
+                        let end = min(device.events.count, start + max(1, eventsPerRecord))
+                        var chunk = device
+                        chunk.events = Array(device.events[start..<end])
+                        try writer.append(record: .device, Pisync_Storage_V1_StoredDevice(chunk))
+                        start = end
+                    } while start < device.events.count
                     summary.devices += 1
                     summary.events += device.events.count
                 }
@@ -129,6 +144,7 @@ public struct SnapshotFile: Sendable {
         var summary = SnapshotSummary(
             logSequence: 0, takenAt: 0, devices: 0, events: 0, lastAlertSequence: 0, bytes: reader.fileSize)
         var sawHeader = false
+        var pending: DeviceRecord?
         while true {
             let offset = reader.offset
             let body: [UInt8]
@@ -153,10 +169,17 @@ public struct SnapshotFile: Sendable {
             case .device:
                 let device = try Pisync_Storage_V1_StoredDevice(serializedBytes: Array(message))
                 let events = try device.storedEvents()
-                store.restore(DeviceRecord(deviceID: device.deviceID, events: events, streakAlerted: device.streakAlerted))
-                summary.devices += 1
+                if pending?.deviceID == device.deviceID {
+                    pending?.events += events  // the next part of a long history
+                } else {
+                    if let complete = pending { store.restore(complete) }
+                    pending = DeviceRecord(deviceID: device.deviceID, events: events, streakAlerted: device.streakAlerted)
+                    summary.devices += 1
+                }
                 summary.events += events.count
             case .trailer:
+                if let complete = pending { store.restore(complete) }
+                pending = nil
                 let trailer = try Pisync_Storage_V1_SnapshotTrailer(serializedBytes: Array(message))
                 guard trailer.devices == summary.devices, trailer.events == summary.events else {
                     throw SnapshotError.corrupt(
