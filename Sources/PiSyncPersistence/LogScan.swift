@@ -82,7 +82,15 @@ public struct LogScan: Sendable {
             try Self.check(header, of: segment)
             while true {
                 let offset = reader.offset
-                switch try reader.next() {
+                let found = try reader.next()
+                var zeroTail = false
+                switch found {
+                case .damaged, .record([]):
+                    zeroTail = try isLast && Self.onlyZeros(in: segment.path, from: offset)
+                default:
+                    break
+                }
+                switch found {
                 case .end:
                     lastSegmentLength = offset
                     return
@@ -96,6 +104,12 @@ public struct LogScan: Sendable {
                     return
                 case .cutShort:
                     throw WriteAheadLogError.corrupt(path: segment.path, offset: offset, reason: "record cut short before the last segment")
+                case .damaged where zeroTail, .record where zeroTail:
+                    // A file extended before its data reached the disk (power loss on some
+                    // file systems) ends in zeros: a torn tail, not damage.
+                    tornTail = TornTail(path: segment.path, offset: offset, bytesDropped: reader.fileSize - offset)
+                    lastSegmentLength = offset
+                    return
                 case .damaged(let reason, _):
                     throw WriteAheadLogError.corrupt(path: segment.path, offset: offset, reason: reason)
                 case .record(let body):
@@ -132,6 +146,18 @@ public struct LogScan: Sendable {
         replay(decoded.devices, decoded.lastAlertSequence)
         replayedRecords += 1
         replayedEvents += decoded.devices.reduce(0) { $0 + $1.events.count }
+    }
+
+    /// Whether every byte of `path` from `offset` to its end is zero.
+    static func onlyZeros(in path: String, from offset: Int64) throws -> Bool {
+        guard var reader = try RecordFileReader(path: path, startingAt: offset) else { return false }
+        var left = reader.fileSize - offset
+        while left > 0 {
+            let count = Int(min(left, 1 << 20))
+            guard let chunk = try reader.readRaw(count), chunk.allSatisfy({ $0 == 0 }) else { return false }
+            left -= Int64(count)
+        }
+        return true
     }
 
     private static func check(_ header: [UInt8], of segment: LogSegment) throws(WriteAheadLogError) {

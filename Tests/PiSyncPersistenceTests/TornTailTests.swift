@@ -150,4 +150,27 @@ struct TornTailTests {
             #expect(try scanLog(directory).scan.tornTail == nil)
         }
     }
+
+    // Regression (review): a file extended before its data reached the disk ends in zeros; a
+    // zero frame reads as an empty record, which was taken for damage and refused.
+    @Test("zeros after the last record are a torn tail, whatever their length", arguments: [1, 8, 4096])
+    func zeroFilledTail(zeros: Int) async throws {
+        try await withAsyncScratch { directory in
+            let (path, bytes, _) = try await writeLog(directory)
+            try writeBytes(bytes + [UInt8](repeating: 0, count: zeros), to: path)
+            let logged = try LoggedStore(directory)
+            expectTornTail(logged.report, path: path, offset: bytes.count, dropped: zeros)
+            #expect(logged.store.observableState == referenceState(Self.calls))
+            await logged.log.close()
+        }
+    }
+
+    @Test("zeros followed by anything else are still damage")
+    func zerosThenData() async throws {
+        try await withAsyncScratch { directory in
+            let (path, bytes, _) = try await writeLog(directory)
+            try writeBytes(bytes + [UInt8](repeating: 0, count: 16) + [1], to: path)
+            #expect(throws: WriteAheadLogError.self) { try LoggedStore(directory) }
+        }
+    }
 }
