@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import PiSyncStore
 
 /// A PiSync data directory: the snapshot and the write-ahead log segments.
@@ -20,13 +23,17 @@ public struct DataDirectory: Sendable {
     /// Loads the snapshot into `store` (an empty one whose journal is `log`), replays the log
     /// after it, then opens `log` for appending and deletes segments the snapshot covers.
     /// - Throws: ``SnapshotError`` or ``WriteAheadLogError``: a damaged snapshot, damage in the
-    ///   log before its last record, a newer format. Nothing is modified when it throws.
+    ///   log before its last record, a newer format. Nothing but segments the loaded snapshot
+    ///   covers is modified when it throws.
     public func recover(into store: SyncStore, log: WriteAheadLog) throws -> RecoveryReport {
         let clock = ContinuousClock()
         let started = clock.now
         let snapshot = try self.snapshot.load(into: store)
         let loaded = clock.now
         let snapshotSequence = snapshot?.logSequence ?? 0
+        // Segments the snapshot covers are not needed, whatever state they are in: delete them
+        // before reading the log, so that damage in them cannot stop the server.
+        let covered = try removeCoveredSegments(snapshotSequence)
         var replay = ReplayBuffer(store: store)
         let scan = try LogScan.read(directory: path, fileSystem: fileSystem, after: snapshotSequence) { devices, alerts in
             replay.add(devices, lastAlertSequence: alerts)
@@ -41,7 +48,28 @@ public struct DataDirectory: Sendable {
         return RecoveryReport(
             snapshot: snapshot, replayedRecords: scan.replayedRecords, replayedEvents: scan.replayedEvents,
             lastSequence: max(scan.lastSequence, snapshotSequence), tornTail: scan.tornTail,
-            removedSegments: removed.count, snapshotDuration: loaded - started, duration: clock.now - started)
+            removedSegments: covered + removed.count, snapshotDuration: loaded - started, duration: clock.now - started)
+    }
+}
+
+extension DataDirectory {
+    /// Deletes every segment whose successor starts at or below `sequence + 1`: all its
+    /// records are in the snapshot. The last segment is never deleted.
+    func removeCoveredSegments(_ sequence: UInt64) throws -> Int {
+        let segments: [LogSegment]
+        do throws(StorageIOError) {
+            segments = try LogSegment.list(in: path, fileSystem: fileSystem)
+        } catch {
+            if error.errno == ENOENT { return 0 }  // no data directory yet
+            throw error
+        }
+        var removed = 0
+        for (segment, successor) in zip(segments, segments.dropFirst()) where successor.firstSequence <= sequence + 1 {
+            try fileSystem.remove(segment.path)
+            removed += 1
+        }
+        if removed > 0 { try fileSystem.syncDirectory(path) }
+        return removed
     }
 }
 

@@ -153,41 +153,34 @@ final class LogWriter: @unchecked Sendable {
             try fileSystem.sync(descriptor, path: segment.path)
             fileSystem.close(descriptor)
             descriptor = -1
-            if durableLength <= Int64(LogSegment.headerSize) {
-                // Nothing durable in this segment: start it over under the same name.
-                descriptor = try fileSystem.openForAppend(segment.path)
-                try fileSystem.truncate(descriptor, to: 0, path: segment.path)
-                segment = LogSegment(directory: configuration.directory, firstSequence: segment.firstSequence)
-            } else {
+            if durableLength > Int64(LogSegment.headerSize) {
                 segment = LogSegment(directory: configuration.directory, firstSequence: unsyncedFirst)
-                descriptor = try fileSystem.openForAppend(segment.path)
-                try fileSystem.truncate(descriptor, to: 0, path: segment.path)
-            }
+            }  // else nothing in this segment is durable: start it over under the same name
+            // Nothing of the segment now being written is durable: should what follows fail,
+            // the next attempt cuts it to nothing again.
             length = 0
             durableLength = 0
+            descriptor = try fileSystem.openForAppend(segment.path)
+            try fileSystem.truncate(descriptor, to: 0, path: segment.path)
             try writeHeader()
             try fileSystem.write(descriptor, unsynced, path: segment.path)
             length += Int64(unsynced.count)
-            if configuration.fsync != .never { try fileSystem.sync(descriptor, path: segment.path) }
+            try fileSystem.sync(descriptor, path: segment.path)
             try fileSystem.syncDirectory(configuration.directory)
             settle()
             fault = nil
             log.added(segment)
         } catch {
             fault = error
-            if descriptor < 0, let reopened = try? fileSystem.openForAppend(segment.path) {
-                descriptor = reopened
-                length = durableLength
-            }
         }
     }
 
     /// Closes a full segment and starts the next one.
     private func roll(_ log: WriteAheadLog) {
         do {
-            if configuration.fsync != .never {
-                try fileSystem.sync(descriptor, path: segment.path)
-            }
+            // Synced under every policy, `never` included: a record torn by a power loss in a
+            // segment that is not the last would stop the server from starting.
+            try fileSystem.sync(descriptor, path: segment.path)
             settle()
             fileSystem.close(descriptor)
             // Should what follows fail, recover() starts the new segment over: nothing of it is
