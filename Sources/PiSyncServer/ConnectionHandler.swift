@@ -179,7 +179,9 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         for subscription in subscriptions.values {
-            bus.remove(subscription)
+            // Ended, not only removed: a confirmation still queued behind the log must not
+            // add it to the bus after the connection is gone.
+            subscription.end(.unavailable, "connection closed")
         }
         subscriptions = [:]
         context.fireChannelInactive()

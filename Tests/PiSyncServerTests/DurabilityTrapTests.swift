@@ -142,4 +142,22 @@ struct DurabilityTrapTests {
             #expect(app.application.store.summary(of: "pipe-3")?.totalSyncs == 1800)
         }
     }
+
+    // Regression (review): a subscription whose confirmation waited behind a RecordSync was
+    // added to the bus after its connection had closed, and stayed there.
+    @Test("a subscription whose connection closes while its confirmation waits never joins the bus")
+    func closedBeforeConfirmation() async throws {
+        try await TestApplication.with { app in
+            let raw = try await RawConnection.connect(port: app.port)
+            app.files.holdSyncs()
+            try await raw.send(.with { $0.id = 1; $0.recordSync = .with { $0.events = [Self.event("pibook-sub", 1)] } })
+            try await raw.send(.with { $0.id = 2; $0.subscribeFailureAlerts = .init() })
+            #expect(await eventually { app.application.store.summary(of: "pibook-sub") != nil })
+            await raw.close()
+            #expect(await eventually { app.application.server.connectionCount == 0 })
+            app.files.releaseSyncs()
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(app.application.bus.subscriberCount == 0)
+        }
+    }
 }
