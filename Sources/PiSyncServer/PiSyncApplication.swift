@@ -25,14 +25,17 @@ public struct PiSyncApplication: Sendable {
     /// What recovery loaded.
     public let recovery: RecoveryReport
     private let logger: Logger
+    private let lock: DataDirectoryLock
 
     /// Recovers `configuration.dataDirectory` and builds the services.
-    /// - Throws: ``SnapshotError`` or ``WriteAheadLogError`` when the directory cannot be
-    ///   recovered (damage, a newer format, an I/O error); nothing is modified then.
+    /// - Throws: ``DataDirectoryLockError`` when another process uses the directory;
+    ///   ``SnapshotError`` or ``WriteAheadLogError`` when it cannot be recovered (damage, a
+    ///   newer format, an I/O error).
     public init(
         configuration: ServerConfiguration, logger: Logger, fileSystem: any StorageFileSystem = PosixFileSystem(),
         clock: ServerClock = ServerClock(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) throws {
+        let lock = try DataDirectoryLock(directory: configuration.dataDirectory)
         let bus = AlertBus()
         let log = WriteAheadLog(configuration: configuration.logConfiguration, fileSystem: fileSystem)
         let gate = DurableAlertGate(log: log, bus: bus)
@@ -45,6 +48,7 @@ public struct PiSyncApplication: Sendable {
                 "dropped a log record cut short by a crash: \(torn.bytesDropped) bytes at offset \(torn.offset) of \(torn.path)")
         }
         logger.info("recovered \(configuration.dataDirectory): \(recovery)")
+        self.lock = lock
         self.store = store
         self.bus = bus
         self.log = log

@@ -96,4 +96,31 @@ struct ProcessRestartTests {
         #expect(try await bad.waitForExit() != 0)
         #expect(bad.log.contains("PISYNC_ALERT_THRESHOLD"))
     }
+
+    @Test("a second server, or a repair, on a data directory in use is refused")
+    func dataDirectoryIsLocked() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let dataDir = ["--data-dir", directory.appendingPathComponent("data").path]
+        let first = try await ServeProcess(in: directory, arguments: dataDir)
+        let second = try await ServeProcess(in: directory, arguments: dataDir, waitForListening: false)
+        #expect(try await second.waitForExit() == 1)
+        #expect(second.log.contains("another pisync process is using the data directory"), "\(second.log)")
+
+        let repair = Process()
+        repair.executableURL = ServeProcess.executable
+        repair.arguments = ["repair"] + dataDir
+        let output = Pipe()
+        repair.standardError = output
+        repair.standardOutput = output
+        try repair.run()
+        repair.waitUntilExit()
+        #expect(repair.terminationStatus != 0)
+        #expect(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("another pisync process"))
+
+        // kill -9 releases the lock: the next server starts.
+        try await first.stop(SIGKILL)
+        let third = try await ServeProcess(in: directory, arguments: dataDir)
+        #expect(try await third.stop() == 0)
+    }
 }

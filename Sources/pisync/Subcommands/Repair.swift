@@ -17,7 +17,8 @@ struct Repair: ParsableCommand {
 
     func run() throws {
         let directory = try SettingsSource.current().value(dataDir, "DATA_DIR") ?? "./pisync-data"
-        let report = try LogRepair.repair(directory: directory)
+        let lock = try DataDirectoryLock(directory: directory)  // refuses while a server runs on it
+        let report = try withExtendedLifetime(lock) { try LogRepair.repair(directory: directory) }
         print(report)
     }
 }

@@ -54,6 +54,9 @@ struct Serve: AsyncParsableCommand {
         let application: PiSyncApplication
         do {
             application = try PiSyncApplication(configuration: configuration, logger: logger)
+        } catch let error as DataDirectoryLockError {
+            logger.critical("\(error); refusing to start")
+            throw ExitCode(1)
         } catch let error as WriteAheadLogError {
             if case .corrupt = error {
                 logger.critical("\(error); refusing to start. Run `pisync repair --data-dir \(configuration.dataDirectory)` to truncate the log at the damage")
