@@ -45,6 +45,7 @@ public final class WriteAheadLog: SyncJournal, Sendable {
         var fault: StorageIOError?
         var stopping = false
         var opened = false
+        var stopped = false
         var onDurable: (@Sendable (UInt64) -> Void)?
         var onStopped: (@Sendable () -> Void)?
     }
@@ -134,6 +135,7 @@ public final class WriteAheadLog: SyncJournal, Sendable {
         state.withLock { state in
             if sequence <= state.durable { return .success(()) }
             if let fault = state.fault { return .failure(fault) }
+            if state.stopped { return .failure(Self.closedError(configuration.directory)) }
             state.waiters.append(Waiter(sequence: sequence, callback: callback))
             return nil
         }
@@ -178,6 +180,11 @@ public final class WriteAheadLog: SyncJournal, Sendable {
             }
             if alreadyStopping { continuation.resume() } else { wakeup.signal() }
         }
+    }
+
+    /// What waits on a closed log get (EBADF).
+    static func closedError(_ directory: String) -> StorageIOError {
+        StorageIOError(operation: "write (log closed)", path: directory, errno: 9)
     }
 
     // MARK: Called by the writer thread
@@ -233,11 +240,10 @@ public final class WriteAheadLog: SyncJournal, Sendable {
     /// The writer has stopped.
     func stopped() {
         let (waiters, onStopped) = state.withLock { state in
-            defer { state.waiters = [] }
+            defer { state.waiters = []; state.stopped = true }
             return (state.waiters, state.onStopped)
         }
-        let closed = StorageIOError(operation: "write", path: configuration.directory, errno: 9)  // EBADF: log closed
-        for waiter in waiters { waiter.callback(.failure(closed)) }
+        for waiter in waiters { waiter.callback(.failure(Self.closedError(configuration.directory))) }
         onStopped?()
     }
 }
