@@ -63,13 +63,9 @@ extension DataDirectory {
             if error.errno == ENOENT { return 0 }  // no data directory yet
             throw error
         }
-        var removed = 0
-        for (segment, successor) in zip(segments, segments.dropFirst()) where successor.firstSequence <= sequence + 1 {
-            try fileSystem.remove(segment.path)
-            removed += 1
-        }
-        if removed > 0 { try fileSystem.syncDirectory(path) }
-        return removed
+        let covered = Array(segments.prefix(LogSegment.coveredCount(of: segments, by: sequence)))
+        try LogSegment.remove(covered, from: path, fileSystem: fileSystem)
+        return covered.count
     }
 }
 

@@ -36,6 +36,21 @@ public struct LogSegment: Sendable, Hashable {
             .sorted { $0.firstSequence < $1.firstSequence }
     }
 
+    /// How many of `segments` (oldest first) hold only records at or below `sequence`: those
+    /// whose successor starts at or below `sequence + 1`. The last segment never counts.
+    static func coveredCount(of segments: [LogSegment], by sequence: UInt64) -> Int {
+        zip(segments, segments.dropFirst()).prefix { $0.1.firstSequence <= sequence + 1 }.count
+    }
+
+    /// Deletes `segments` from `directory` and makes the deletion durable.
+    static func remove(_ segments: [LogSegment], from directory: String, fileSystem: any StorageFileSystem) throws(StorageIOError) {
+        guard !segments.isEmpty else { return }
+        for segment in segments {
+            try fileSystem.remove(segment.path)
+        }
+        try fileSystem.syncDirectory(directory)
+    }
+
     /// The header every segment starts with.
     static var header: [UInt8] {
         magic + formatVersion.littleEndianBytes + [0, 0, 0, 0]

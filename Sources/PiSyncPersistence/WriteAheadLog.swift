@@ -155,16 +155,11 @@ public final class WriteAheadLog: SyncJournal, Sendable {
     @discardableResult
     public func removeSegments(coveredBy sequence: UInt64) throws(StorageIOError) -> [LogSegment] {
         let covered: [LogSegment] = segments.withLock { segments in
-            var covered: [LogSegment] = []
-            while segments.count > 1, segments[1].firstSequence <= sequence + 1 {
-                covered.append(segments.removeFirst())
-            }
-            return covered
+            let count = LogSegment.coveredCount(of: segments, by: sequence)
+            defer { segments.removeFirst(count) }
+            return Array(segments.prefix(count))
         }
-        for segment in covered {
-            try fileSystem.remove(segment.path)
-        }
-        if !covered.isEmpty { try fileSystem.syncDirectory(configuration.directory) }
+        try LogSegment.remove(covered, from: configuration.directory, fileSystem: fileSystem)
         return covered
     }
 
