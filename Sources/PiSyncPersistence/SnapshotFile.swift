@@ -93,6 +93,27 @@ public struct SnapshotFile: Sendable {
     /// - Returns: what it held, or `nil` when there is no snapshot yet.
     /// - Throws: ``SnapshotError`` when the file is damaged, newer than this build, or unreadable.
     public func load(into store: SyncStore) throws(SnapshotError) -> SnapshotSummary? {
+        try reading { reader, version throws -> SnapshotSummary in
+            version == 2 ? try loadRecords(&reader, into: store) : try SnapshotFormat1.load(path: path, into: store)
+        }
+    }
+
+    /// The log sequence number the snapshot covers, read from its header alone (0 when there
+    /// is no snapshot, or for format 1).
+    public func coveredLogSequence() throws(SnapshotError) -> UInt64 {
+        try reading { reader, version throws -> UInt64 in
+            guard version == 2 else { return 0 }
+            guard case .record(let body) = try reader.next(), body.first == Tag.header.rawValue else {
+                throw SnapshotError.corrupt(path: path, offset: Int64(Self.headerSize), reason: "no snapshot header record")
+            }
+            return try Pisync_Storage_V1_SnapshotHeader(serializedBytes: Array(body.dropFirst())).logSequence
+        } ?? 0
+    }
+
+    /// Opens the snapshot, checks its magic and version (1 or 2) and hands the reader, past
+    /// the header, to `body`; `nil` when there is no snapshot. Every error becomes a
+    /// ``SnapshotError`` naming the file.
+    private func reading<T>(_ body: (inout RecordFileReader, UInt32) throws -> T) throws(SnapshotError) -> T? {
         do {
             guard var reader = try RecordFileReader(path: path) else { return nil }
             guard let start = try reader.readRaw(Self.headerSize), Array(start[0..<8]) == Self.magic else {
@@ -100,10 +121,8 @@ public struct SnapshotFile: Sendable {
             }
             let version = start.withUnsafeBytes { UInt32(littleEndianAt: 8, of: $0) }
             switch version {
-            case 2:
-                return try loadRecords(&reader, into: store)
-            case 1:
-                return try SnapshotFormat1.load(path: path, into: store)
+            case 1, 2:
+                return try body(&reader, version)
             case 3...255:
                 throw SnapshotError.unsupportedVersion(path: path, version: version)
             default:
@@ -115,28 +134,6 @@ public struct SnapshotFile: Sendable {
             throw .io(error)
         } catch {
             throw .corrupt(path: path, offset: 0, reason: "\(error)")
-        }
-    }
-
-    /// The log sequence number the snapshot covers, read from its header alone (0 when there
-    /// is no snapshot, or for format 1).
-    public func coveredLogSequence() throws(SnapshotError) -> UInt64 {
-        do {
-            guard var reader = try RecordFileReader(path: path) else { return 0 }
-            guard let start = try reader.readRaw(Self.headerSize), Array(start[0..<8]) == Self.magic else {
-                throw SnapshotError.corrupt(path: path, offset: 0, reason: "missing PISYNCSS header")
-            }
-            guard start.withUnsafeBytes({ UInt32(littleEndianAt: 8, of: $0) }) == 2 else { return 0 }
-            guard case .record(let body) = try reader.next(), body.first == Tag.header.rawValue else {
-                throw SnapshotError.corrupt(path: path, offset: Int64(Self.headerSize), reason: "no snapshot header record")
-            }
-            return try Pisync_Storage_V1_SnapshotHeader(serializedBytes: Array(body.dropFirst())).logSequence
-        } catch let error as SnapshotError {
-            throw error
-        } catch let error as StorageIOError {
-            throw .io(error)
-        } catch {
-            throw .corrupt(path: path, offset: Int64(Self.headerSize), reason: "\(error)")
         }
     }
 

@@ -164,7 +164,7 @@ public final class WriteAheadLog: SyncJournal, Sendable {
     }
 
     /// Writes and syncs what was appended, stops the writer thread and closes the segment.
-    /// Waiters still pending get ``WriteAheadLogError/closed``'s I/O error equivalent.
+    /// Waiters still pending, and later ones, get an EBADF "log closed" error.
     public func close() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let alreadyStopping = state.withLock { state -> Bool in

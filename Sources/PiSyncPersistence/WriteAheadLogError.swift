@@ -7,8 +7,6 @@ public enum WriteAheadLogError: Error, Sendable, CustomStringConvertible {
     case unsupportedVersion(path: String, version: UInt32)
     /// Reading or writing the data directory failed.
     case io(StorageIOError)
-    /// The log is closed.
-    case closed
 
     public var description: String {
         switch self {
@@ -19,8 +17,6 @@ public enum WriteAheadLogError: Error, Sendable, CustomStringConvertible {
                 + "(\(LogSegment.formatVersion)); run a newer pisync"
         case .io(let error):
             return "\(error)"
-        case .closed:
-            return "the write-ahead log is closed"
         }
     }
 }
