@@ -61,14 +61,20 @@ public struct LogScan: Sendable {
                         + "\(segment.firstSequence): records \(snapshotSequence + 1)...\(segment.firstSequence - 1) are missing")
             }
             var next = segment.firstSequence
-            try scan.read(segment, isLast: isLast, next: &next, after: snapshotSequence, replay: replay)
+            // Records from the next segment's first on are superseded by it: after a disk fault
+            // the writer rewrites what was not durable into a new segment before it cuts the
+            // old one, so a crash in between leaves both, the old tail perhaps garbage.
+            let supersededFrom = isLast ? nil : scan.segments[index + 1].firstSequence
+            try scan.read(
+                segment, isLast: isLast, supersededFrom: supersededFrom, next: &next, after: snapshotSequence,
+                replay: replay)
             expected = next
         }
         return scan
     }
 
     private mutating func read(
-        _ segment: LogSegment, isLast: Bool, next: inout UInt64, after snapshotSequence: UInt64,
+        _ segment: LogSegment, isLast: Bool, supersededFrom: UInt64?, next: inout UInt64, after snapshotSequence: UInt64,
         replay: (_ devices: [DeviceRecord], _ lastAlertSequence: UInt64) -> Void
     ) throws(WriteAheadLogError) {
         do {
@@ -81,6 +87,9 @@ public struct LogScan: Sendable {
             }
             try Self.check(header, of: segment)
             while true {
+                if let supersededFrom, next >= supersededFrom {
+                    return  // the rest of this segment is in the next one
+                }
                 let offset = reader.offset
                 let found = try reader.next()
                 var zeroTail = false

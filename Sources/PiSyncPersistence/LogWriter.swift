@@ -144,29 +144,44 @@ final class LogWriter: @unchecked Sendable {
         unsyncedFirst = written + 1
     }
 
-    /// Cuts the segment back to its durable length, starts a new segment for what follows,
-    /// and writes everything not yet durable into it again.
+    /// After a failed write or sync: writes everything not yet durable, from memory, into a
+    /// fresh segment made durable first (through a temporary file renamed into place), and
+    /// only then cuts the old segment back to its durable length. Records acknowledged after
+    /// a write but before a sync (`interval`, `never`) are so never off the disk while the
+    /// fault lasts; should the process die between the two steps, recovery reads the old
+    /// segment only up to the new one's first record.
     private func recover(_ log: WriteAheadLog) {
-        do {
-            if descriptor < 0 { descriptor = try fileSystem.openForAppend(segment.path) }
-            try fileSystem.truncate(descriptor, to: durableLength, path: segment.path)
-            try fileSystem.sync(descriptor, path: segment.path)
-            fileSystem.close(descriptor)
-            descriptor = -1
-            if durableLength > Int64(LogSegment.headerSize) {
-                segment = LogSegment(directory: configuration.directory, firstSequence: unsyncedFirst)
-            }  // else nothing in this segment is durable: start it over under the same name
-            // Nothing of the segment now being written is durable: should what follows fail,
-            // the next attempt cuts it to nothing again.
-            length = 0
-            durableLength = 0
-            descriptor = try fileSystem.openForAppend(segment.path)
-            try fileSystem.truncate(descriptor, to: 0, path: segment.path)
-            try writeHeader()
-            try fileSystem.write(descriptor, unsynced, path: segment.path)
-            length += Int64(unsynced.count)
-            try fileSystem.sync(descriptor, path: segment.path)
+        do throws(StorageIOError) {
+            if descriptor >= 0 {
+                fileSystem.close(descriptor)
+                descriptor = -1
+            }
+            let target = LogSegment(directory: configuration.directory, firstSequence: unsyncedFirst)
+            let temporary = target.path + ".tmp"
+            let fresh = try fileSystem.openForAppend(temporary)
+            do throws(StorageIOError) {
+                try fileSystem.truncate(fresh, to: 0, path: temporary)
+                try fileSystem.write(fresh, LogSegment.header + unsynced, path: temporary)
+                try fileSystem.sync(fresh, path: temporary)
+                fileSystem.close(fresh)
+            } catch {
+                fileSystem.close(fresh)
+                throw error
+            }
+            try fileSystem.rename(temporary, to: target.path)
             try fileSystem.syncDirectory(configuration.directory)
+            if target.path != segment.path {
+                // The old segment's tail is superseded now; cutting it is tidiness, and a
+                // failure here changes nothing recovery relies on.
+                if let old = try? fileSystem.openForAppend(segment.path) {
+                    try? fileSystem.truncate(old, to: durableLength, path: segment.path)
+                    try? fileSystem.sync(old, path: segment.path)
+                    fileSystem.close(old)
+                }
+            }
+            segment = target
+            descriptor = try fileSystem.openForAppend(segment.path)
+            length = Int64(LogSegment.headerSize + unsynced.count)
             settle()
             fault = nil
             log.added(segment)

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The file operations the write-ahead log makes, behind one interface so that tests can make
 /// them fail (disk full, I/O error) where a real fault cannot be arranged.
 ///
@@ -18,6 +22,8 @@ public protocol StorageFileSystem: Sendable {
     func syncDirectory(_ path: String) throws(StorageIOError)
     /// Deletes a file.
     func remove(_ path: String) throws(StorageIOError)
+    /// Renames `source` to `destination`, replacing it atomically.
+    func rename(_ source: String, to destination: String) throws(StorageIOError)
     /// The names of the files in `directory`.
     func fileNames(in directory: String) throws(StorageIOError) -> [String]
     /// `mkdir -p`.
@@ -25,6 +31,13 @@ public protocol StorageFileSystem: Sendable {
 }
 
 extension StorageFileSystem {
+    /// `rename(2)`; file systems that inject faults elsewhere get the real one.
+    public func rename(_ source: String, to destination: String) throws(StorageIOError) {
+        guard Glibc.rename(source, destination) == 0 else {
+            throw StorageIOError(operation: "rename", path: destination, errno: errno)
+        }
+    }
+
     /// Writes all of `bytes` at the end of the file.
     func write(_ descriptor: Int32, _ bytes: [UInt8], path: String) throws(StorageIOError) {
         let result = bytes.withUnsafeBytes { raw in

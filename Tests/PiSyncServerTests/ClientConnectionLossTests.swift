@@ -13,7 +13,7 @@ struct ClientConnectionLossTests {
         try await TestServer.with({ $0.idleTimeout = .milliseconds(100) }) { server in
             let client = try await server.client()
             defer { client.close() }
-            _ = try await client.ping()
+            _ = try? await client.ping()  // on a busy machine the idle timeout may already have won
             #expect(await eventually { server.server.connectionCount == 0 })
             try await Task.sleep(for: .milliseconds(100))
             await #expect(throws: (any Error).self) { _ = try await client.ping() }
