@@ -25,6 +25,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     private let subscriberBufferSize: Int
     private let subscriberSendBuffer: Int
     private let alertThreshold: Int
+    private let closeTimeout: Duration
     private let logger: Logger
     private var subscriptions: [UInt64: AlertSubscription] = [:]
     private var closing = false
@@ -32,8 +33,9 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     init(
         dispatcher: RequestDispatcher, bus: AlertBus, subscriberBufferSize: Int, subscriberSendBuffer: Int,
-        alertThreshold: Int, logger: Logger
+        alertThreshold: Int, closeTimeout: Duration, logger: Logger
     ) {
+        self.closeTimeout = closeTimeout
         self.dispatcher = dispatcher
         self.responses = ResponseQueue(log: dispatcher.log)
         self.bus = bus
@@ -249,6 +251,13 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Sends a last connection-level message (id 0) after the responses still queued, then
     /// closes once it is written.
     private func close(_ context: ChannelHandlerContext, notice: Pisync_V1_Response) {
+        if !closing {
+            // A peer that never reads would hold the connection open (and counted against
+            // --max-connections) forever while the notice waits to be written: close anyway.
+            let channel = context.channel
+            let deadline = context.eventLoop.scheduleTask(in: TimeAmount(closeTimeout)) { channel.close(promise: nil) }
+            channel.closeFuture.whenComplete { _ in deadline.cancel() }
+        }
         closing = true
         guard responses.isEmpty else {
             pendingCloseNotice = notice

@@ -137,7 +137,7 @@ public final class PiSyncServer: Service, Sendable {
             ConnectionHandler(
                 dispatcher: dispatcher, bus: bus, subscriberBufferSize: configuration.subscriberBufferSize,
                 subscriberSendBuffer: configuration.subscriberSendBuffer, alertThreshold: configuration.alertThreshold,
-                logger: connectionLogger))
+                closeTimeout: configuration.closeTimeout, logger: connectionLogger))
     }
 
     /// One task per connection: it lives as long as the connection and never throws. The

@@ -42,6 +42,10 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     public var subscriberSendBuffer: Int = 32 * 1024
     /// How long shutdown waits for connections to drain before closing them.
     public var shutdownGracePeriod: Duration = .seconds(5)
+    /// How long a connection being closed with a last notice (idle, shutdown, a bad frame)
+    /// waits for the notice to be written before it is closed anyway: a peer that never reads
+    /// would otherwise hold it open, and counted against ``maxConnections``, forever.
+    public var closeTimeout: Duration = .seconds(5)
 
     /// Creates the default configuration.
     public init() {}
@@ -68,7 +72,7 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
             + "alert_threshold=\(alertThreshold) snapshot_interval=\(snapshotInterval.logText) "
             + "min_timestamp=\(minTimestamp) max_future_skew_ms=\(maxFutureSkewMillis) "
             + "subscriber_send_buffer=\(subscriberSendBuffer) fsync=\(fsync) fsync_interval=\(fsyncInterval.logText) "
-            + "snapshot_log_bytes=\(snapshotLogBytes)"
+            + "snapshot_log_bytes=\(snapshotLogBytes) close_timeout=\(closeTimeout.logText)"
     }
 }
 

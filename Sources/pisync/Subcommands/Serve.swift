@@ -34,6 +34,8 @@ struct Serve: AsyncParsableCommand {
     var fsyncInterval: Double?
     @Option(help: "Log growth in bytes that triggers a snapshot (PISYNC_SNAPSHOT_LOG_BYTES; default 67108864).")
     var snapshotLogBytes: Int?
+    @Option(help: "Seconds a connection being closed waits for its last notice to be written (PISYNC_CLOSE_TIMEOUT; default 5).")
+    var closeTimeout: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error (PISYNC_LOG_LEVEL; default info).")
     var logLevel: String?
 
@@ -92,6 +94,9 @@ struct Serve: AsyncParsableCommand {
             ?? configuration.alertThreshold
         if let seconds = try positive(settings.value(snapshotInterval, "SNAPSHOT_INTERVAL"), "snapshot-interval") {
             configuration.snapshotInterval = .seconds(seconds)
+        }
+        if let seconds = try positive(settings.value(closeTimeout, "CLOSE_TIMEOUT"), "close-timeout") {
+            configuration.closeTimeout = .seconds(seconds)
         }
         if let policy = try settings.value(fsync, "FSYNC") {
             guard let parsed = FsyncPolicy(rawValue: policy) else {

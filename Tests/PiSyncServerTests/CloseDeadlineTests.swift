@@ -1,0 +1,32 @@
+import PiSyncClient
+import PiSyncProtocol
+import Testing
+
+/// A connection closed with a last notice is closed even when the peer never reads it.
+@Suite("Close deadline", .timeLimit(.minutes(1)))
+struct CloseDeadlineTests {
+    // Regression (issue 7): the idle notice waited behind megabytes of responses a peer never
+    // read, so the connection stayed open, counted against --max-connections, for good.
+    @Test("an idle connection whose peer never reads is closed once the close timeout passes")
+    func peerThatNeverReads() async throws {
+        try await TestServer.with({
+            $0.idleTimeout = .milliseconds(300)
+            $0.closeTimeout = .milliseconds(500)
+        }) { server in
+            let writer = try await server.client()
+            _ = try await writer.recordSync(events: (0..<100).map { DurabilityTrapTests.event("pibook-wide", Int64($0)) })
+            writer.close()
+
+            let stalled = try await RawConnection.connect(port: server.port, autoRead: false, receiveBuffer: 4096)
+            for index in 1...3000 {
+                try await stalled.send(.with {
+                    $0.id = UInt64(index)
+                    $0.getHistory = .with { $0.deviceID = "pibook-wide"; $0.limit = 100 }
+                })
+            }
+            #expect(await eventually(timeout: .seconds(10)) { server.server.connectionCount == 0 },
+                    "the stalled connection is still open")
+            await stalled.close()
+        }
+    }
+}
