@@ -7,8 +7,9 @@ import Dispatch
 /// others), hence `@unchecked Sendable`.
 ///
 /// After a failed `write` or `fdatasync` the page cache is not trusted (PostgreSQL's
-/// "fsyncgate"): the segment is cut back to the last length known to be durable, and every
-/// record written since is written again, from memory, into a newly started segment.
+/// "fsyncgate"): every record written since the last sync is written again, from memory, into
+/// a new segment, and only then is the old one cut back to its last durable length (see
+/// ``recover(_:)``).
 final class LogWriter: @unchecked Sendable {
     let configuration: WriteAheadLog.Configuration
     let fileSystem: any StorageFileSystem
@@ -54,11 +55,7 @@ final class LogWriter: @unchecked Sendable {
             } else {
                 // No log yet, or a snapshot covers all of it: start a segment after the snapshot.
                 let segment = LogSegment(directory: configuration.directory, firstSequence: nextSequence)
-                let descriptor = try fileSystem.openForAppend(segment.path)
-                try fileSystem.truncate(descriptor, to: 0, path: segment.path)
-                try fileSystem.write(descriptor, header, path: segment.path)
-                try fileSystem.sync(descriptor, path: segment.path)
-                try fileSystem.syncDirectory(configuration.directory)
+                let descriptor = try Self.start(segment, configuration: configuration, fileSystem: fileSystem, sync: true)
                 (self.segment, self.descriptor, self.length) = (segment, descriptor, Int64(header.count))
                 initialSegments = scan.segments + [segment]
             }
@@ -203,14 +200,9 @@ final class LogWriter: @unchecked Sendable {
             descriptor = -1
             durableLength = 0
             segment = LogSegment(directory: configuration.directory, firstSequence: written + 1)
-            descriptor = try fileSystem.openForAppend(segment.path)
-            try fileSystem.truncate(descriptor, to: 0, path: segment.path)
-            length = 0
-            try writeHeader()
-            if configuration.fsync != .never {
-                try fileSystem.sync(descriptor, path: segment.path)
-                try fileSystem.syncDirectory(configuration.directory)
-            }
+            descriptor = try Self.start(
+                segment, configuration: configuration, fileSystem: fileSystem, sync: configuration.fsync != .never)
+            length = Int64(LogSegment.headerSize)
             durableLength = length
             log.added(segment)
         } catch {
@@ -218,10 +210,24 @@ final class LogWriter: @unchecked Sendable {
         }
     }
 
-    private func writeHeader() throws(StorageIOError) {
-        let header = LogSegment.header
-        try fileSystem.write(descriptor, header, path: segment.path)
-        length += Int64(header.count)
+    /// Creates `segment` empty but for its header (and, with `sync`, makes it and its directory
+    /// entry durable); returns its descriptor, open for appending.
+    private static func start(
+        _ segment: LogSegment, configuration: WriteAheadLog.Configuration, fileSystem: any StorageFileSystem, sync: Bool
+    ) throws(StorageIOError) -> Int32 {
+        let descriptor = try fileSystem.openForAppend(segment.path)
+        do throws(StorageIOError) {
+            try fileSystem.truncate(descriptor, to: 0, path: segment.path)
+            try fileSystem.write(descriptor, LogSegment.header, path: segment.path)
+            if sync {
+                try fileSystem.sync(descriptor, path: segment.path)
+                try fileSystem.syncDirectory(configuration.directory)
+            }
+        } catch {
+            fileSystem.close(descriptor)
+            throw error
+        }
+        return descriptor
     }
 }
 
