@@ -6,13 +6,16 @@ import Synchronization
 /// then hands it to the bus, in sequence order.
 ///
 /// So no subscriber sees an alert that a server restarted after a crash would not know. The
-/// store calls ``publish(_:)`` under its alert lock, after journaling the alert's events; the
-/// log's writer thread calls ``release(upTo:)`` each time records become durable.
+/// store calls ``publish(_:)`` in sequence order, after journaling the alert's events; the
+/// log's writer thread calls ``release(upTo:)`` each time records become durable. Neither
+/// hands alerts to the bus while it holds a lock.
 final class DurableAlertGate: Sendable {
     private let log: WriteAheadLog
     private let bus: AlertBus
     /// Alerts waiting, with the log sequence number each waits for; numbers never decrease.
     private let waiting = Mutex<[(sequence: UInt64, alert: FailureAlert)]>([])
+    /// Alerts released, handed to the bus in order with no lock held.
+    private let released = AlertOutbox<FailureAlert>()
 
     init(log: WriteAheadLog, bus: AlertBus) {
         self.log = log
@@ -24,22 +27,23 @@ final class DurableAlertGate: Sendable {
         let sequence = log.appendedSequence
         waiting.withLock { waiting in
             waiting.append((sequence, alert))
-            deliver(&waiting, upTo: log.durableSequence)
+            release(&waiting, upTo: log.durableSequence)
         }
+        released.drain(bus.publish)
     }
 
     /// Delivers the alerts waiting for records up to `durable`.
     func release(upTo durable: UInt64) {
-        waiting.withLock { deliver(&$0, upTo: durable) }
+        waiting.withLock { release(&$0, upTo: durable) }
+        released.drain(bus.publish)
     }
 
-    /// Publishing under the lock keeps the bus's order the sequence order.
-    private func deliver(_ waiting: inout [(sequence: UInt64, alert: FailureAlert)], upTo durable: UInt64) {
+    /// Moves the alerts waiting for records up to `durable` to the outbox; doing it under the
+    /// lock keeps the bus's order the sequence order.
+    private func release(_ waiting: inout [(sequence: UInt64, alert: FailureAlert)], upTo durable: UInt64) {
         let ready = waiting.prefix { $0.sequence <= durable }.count
         guard ready > 0 else { return }
-        for entry in waiting[..<ready] {
-            bus.publish(entry.alert)
-        }
+        released.enqueue(waiting[..<ready].map(\.alert))
         waiting.removeFirst(ready)
     }
 }

@@ -6,7 +6,9 @@ import Synchronization
 /// Devices are spread over shards, each behind its own lock, so connections recording for
 /// different devices rarely contend; a call never suspends. The failure index has one lock of
 /// its own and is only taken (after a shard lock, never before) when a failure is stored.
-/// Lock order: shard, then failure index or alert sequence (then the subscribers' buffers).
+/// Lock order: shard, then failure index or alert sequence. Alerts are numbered and journaled
+/// under those locks but handed to `onAlert` after they are released (``AlertOutbox``), so a
+/// subscriber's delivery never holds up another connection's recording.
 public final class SyncStore: Sendable {
     /// The default ListFailures threshold: "more than 3 failed syncs".
     public static let defaultFailureThreshold = 3
@@ -19,9 +21,12 @@ public final class SyncStore: Sendable {
     private let onAlert: @Sendable (FailureAlert) -> Void
     private let journal: (any SyncJournal)?
     private let changes = Atomic<UInt64>(0)
+    private let outbox = AlertOutbox<FailureAlert>()
 
-    /// Creates an empty store. `onAlert` receives each alert, in sequence order, as it is raised,
-    /// after `journal` (when there is one) has been handed the events that raised it.
+    /// Creates an empty store. `onAlert` receives each alert, in sequence order, after `journal`
+    /// (when there is one) has been handed the events that raised it. It is called with no
+    /// store lock held, by one thread at a time, and before the `record` call that raised the
+    /// alert returns (or by a concurrent `record` that was already delivering).
     public init(
         configuration: StoreConfiguration = StoreConfiguration(),
         lastAlertSequence: UInt64 = 0,
@@ -56,6 +61,9 @@ public final class SyncStore: Sendable {
         }
         if outcome.accepted > 0 {
             changes.add(UInt64(outcome.accepted), ordering: .relaxed)
+        }
+        if !outcome.alerts.isEmpty {
+            outbox.drain(onAlert)
         }
         return outcome
     }
@@ -149,9 +157,9 @@ public final class SyncStore: Sendable {
         }
     }
 
-    /// Numbers `alerts`, journals the events that raised them with the last number, and hands
-    /// each to `onAlert`, under one lock so that subscribers see sequence numbers in increasing
-    /// order and only after the journal holds their cause.
+    /// Numbers `alerts`, journals the events that raised them with the last number, and queues
+    /// them for `onAlert`, under one lock, so that subscribers see sequence numbers in
+    /// increasing order and only after the journal holds their cause.
     private func publish(_ alerts: [FailureAlert], journaling events: [SyncEvent]) -> [FailureAlert] {
         lastAlertSequence.withLock { sequence in
             let numbered = alerts.map { alert in
@@ -161,7 +169,7 @@ public final class SyncStore: Sendable {
                 return numbered
             }
             journal?.append(events, lastAlertSequence: sequence)
-            numbered.forEach(onAlert)
+            outbox.enqueue(numbered)
             return numbered
         }
     }
