@@ -7,7 +7,8 @@ import Synchronization
 ///
 /// Alerts are handed to the channel on its event loop while the channel is writable. A
 /// subscriber that stops reading makes its channel unwritable; alerts then wait here, and when
-/// more than `capacity` wait, the subscription ends with RESOURCE_EXHAUSTED.
+/// more than `capacity` wait, the subscription ends with RESOURCE_EXHAUSTED. The subscription
+/// holds one of the bus's places (``AlertBus/reserve(limit:)``) until it ends.
 final class AlertSubscription: Sendable {
     /// The subscribe request's id; every alert carries it.
     let id: UInt64
@@ -17,7 +18,7 @@ final class AlertSubscription: Sendable {
     private let state = Mutex(State())
 
     private struct State {
-        var pending = CircularBuffer<FailureAlert>()
+        var pending = CircularBuffer<EncodedAlert>()
         var drainScheduled = false
         var flushScheduled = false
         var ended = false
@@ -40,7 +41,7 @@ final class AlertSubscription: Sendable {
     /// loop is busy publishing and could not drain a queue until the whole burst is in. A
     /// burst is flushed once, when the loop's current pass (every read it is handling) is
     /// done, or sooner whenever the write buffer fills; not once per alert.
-    func offer(_ alert: FailureAlert) {
+    func offer(_ alert: EncodedAlert) {
         enum Action { case none, writeNow(flush: Bool), drain, overflow }
         let onLoop = channel.eventLoop.inEventLoop
         let action = state.withLock { state -> Action in
@@ -63,7 +64,7 @@ final class AlertSubscription: Sendable {
         case .none:
             break
         case .writeNow(let scheduleFlush):
-            channel.write(response(for: alert), promise: nil)
+            channel.write(OutboundFrame.alert(subscriptionID: id, alert), promise: nil)
             if scheduleFlush {
                 channel.eventLoop.execute { self.flushBurst() }
             }
@@ -75,7 +76,7 @@ final class AlertSubscription: Sendable {
         case .drain:
             channel.eventLoop.execute { self.drain() }
         case .overflow:
-            bus.remove(self)
+            leaveBus()
             let message = "subscriber too slow: more than \(capacity) alerts waiting; subscription ended"
             channel.eventLoop.execute { self.send(.failure(id: self.id, .resourceExhausted, message)) }
         }
@@ -86,7 +87,7 @@ final class AlertSubscription: Sendable {
     func drain() {
         var wrote = false
         while channel.isWritable {
-            let next = state.withLock { state -> FailureAlert? in
+            let next = state.withLock { state -> EncodedAlert? in
                 guard !state.ended, !state.pending.isEmpty else {
                     state.drainScheduled = false
                     return nil
@@ -94,7 +95,7 @@ final class AlertSubscription: Sendable {
                 return state.pending.removeFirst()
             }
             guard let alert = next else { break }
-            channel.write(response(for: alert), promise: nil)
+            channel.write(OutboundFrame.alert(subscriptionID: id, alert), promise: nil)
             wrote = true
         }
         if wrote { channel.flush() }
@@ -113,18 +114,17 @@ final class AlertSubscription: Sendable {
             return !state.ended
         }
         guard wasLive else { return }
-        bus.remove(self)
+        leaveBus()
         send(.failure(id: id, code, message))
     }
 
-    private func response(for alert: FailureAlert) -> Pisync_V1_Response {
-        .with {
-            $0.id = id
-            $0.failureAlert = .init(alert)
-        }
+    /// Leaves the bus and gives back its place; called once, by whichever path ended the stream.
+    private func leaveBus() {
+        bus.remove(self)
+        bus.unreserve()
     }
 
     private func send(_ response: Pisync_V1_Response) {
-        channel.writeAndFlush(response, promise: nil)
+        channel.writeAndFlush(OutboundFrame.response(response), promise: nil)
     }
 }

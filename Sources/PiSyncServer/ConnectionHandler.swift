@@ -16,37 +16,80 @@ import PiSyncStore
 /// With a write-ahead log, a response that depends on the store's state waits until the log
 /// is durable up to every record appended when it was computed (``ResponseQueue``), and
 /// responses leave in request order.
-final class ConnectionHandler: ChannelInboundHandler {
+///
+/// Memory per connection is bounded: while the channel is not writable (its write buffer is
+/// over ``ServerConfiguration/connectionWriteBuffer``) or ``ServerConfiguration/maxPipelinedRequests``
+/// responses are waiting, frames already read wait undecoded and the handler holds the
+/// channel's next read, so a client that sends and never reads stops being read. NIO's
+/// `BackPressureHandler` holds reads the same way but cannot hold the frames one read already
+/// brought in; each of those can ask for a large answer.
+final class ConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
-    typealias OutboundOut = Pisync_V1_Response
+    typealias OutboundIn = OutboundFrame
+    typealias OutboundOut = OutboundFrame
 
     private let dispatcher: RequestDispatcher
     private let bus: AlertBus
-    private let subscriberBufferSize: Int
-    private let subscriberSendBuffer: Int
-    private let alertThreshold: Int
-    private let closeTimeout: Duration
+    private let configuration: ServerConfiguration
     private let logger: Logger
     private var subscriptions: [UInt64: AlertSubscription] = [:]
     private var closing = false
     private var responses: ResponseQueue
+    /// Frames read while input is paused, in order.
+    private var backlog = CircularBuffer<ByteBuffer>()
+    /// A read the channel asked for while input was paused.
+    private var readHeld = false
+    private var resuming = false
 
-    init(
-        dispatcher: RequestDispatcher, bus: AlertBus, subscriberBufferSize: Int, subscriberSendBuffer: Int,
-        alertThreshold: Int, closeTimeout: Duration, logger: Logger
-    ) {
-        self.closeTimeout = closeTimeout
+    init(dispatcher: RequestDispatcher, bus: AlertBus, configuration: ServerConfiguration, logger: Logger) {
         self.dispatcher = dispatcher
         self.responses = ResponseQueue(log: dispatcher.log)
         self.bus = bus
-        self.subscriberBufferSize = subscriberBufferSize
-        self.subscriberSendBuffer = subscriberSendBuffer
-        self.alertThreshold = alertThreshold
+        self.configuration = configuration
         self.logger = logger
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        guard backlog.isEmpty, !inputPaused(context) else {
+            backlog.append(frame)
+            return
+        }
+        process(frame, context)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        guard backlog.isEmpty, !inputPaused(context) else {
+            readHeld = true
+            return
+        }
+        context.read()
+    }
+
+    /// Whether the connection has as much output waiting as it may.
+    private func inputPaused(_ context: ChannelHandlerContext) -> Bool {
+        !context.channel.isWritable || responses.count >= configuration.maxPipelinedRequests
+    }
+
+    /// Handles the frames held back while input was paused, then lets the channel read again,
+    /// for as long as input is not paused once more.
+    private func resumeInput(_ context: ChannelHandlerContext) {
+        guard !resuming else { return }
+        resuming = true
+        defer { resuming = false }
+        var handled = false
+        while !backlog.isEmpty, !inputPaused(context) {
+            process(backlog.removeFirst(), context)
+            handled = true
+        }
+        if handled { context.flush() }
+        if readHeld, backlog.isEmpty, !inputPaused(context) {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    private func process(_ frame: ByteBuffer, _ context: ChannelHandlerContext) {
         let request: Pisync_V1_Request
         do {
             request = try Pisync_V1_Request(serializedBytes: frame.readableBytesSpan)
@@ -94,18 +137,30 @@ final class ConnectionHandler: ChannelInboundHandler {
             respond(.failure(id: id, .invalidArgument, "a subscription with id \(id) is already open", field: "id"), context)
             return
         }
+        let perConnection = configuration.maxSubscriptionsPerConnection
+        guard subscriptions.count < perConnection else {
+            let message = "this connection has its limit of \(perConnection) subscriptions open; cancel one first"
+            respond(.failure(id: id, .resourceExhausted, message), context)
+            return
+        }
+        guard bus.reserve(limit: configuration.maxSubscriptions) else {
+            let message = "the server has its limit of \(configuration.maxSubscriptions) subscriptions open; retry later"
+            respond(.failure(id: id, .resourceExhausted, message), context)
+            return
+        }
         if subscriptions.isEmpty {
             boundSocketBuffers(context)
         }
-        let subscription = AlertSubscription(id: id, capacity: subscriberBufferSize, channel: context.channel, bus: bus)
+        let subscription = AlertSubscription(
+            id: id, capacity: configuration.subscriberBufferSize, channel: context.channel, bus: bus)
         subscriptions[id] = subscription
         // The confirmation enters the pipeline (after every earlier response) before the
         // subscription can deliver anything.
         let confirmation = Pisync_V1_Response.with {
             $0.id = id
             $0.subscribeFailureAlerts = .with {
-                $0.bufferSize = UInt32(clamping: subscriberBufferSize)
-                $0.alertThreshold = UInt32(clamping: alertThreshold)
+                $0.bufferSize = UInt32(clamping: configuration.subscriberBufferSize)
+                $0.alertThreshold = UInt32(clamping: configuration.alertThreshold)
             }
         }
         respond(confirmation, context) { [bus, logger] in
@@ -120,7 +175,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// after the megabytes that send-buffer autotuning would allow.
     private func boundSocketBuffers(_ context: ChannelHandlerContext) {
         guard let options = context.channel.syncOptions else { return }
-        let size = max(1024, subscriberSendBuffer)
+        let size = max(1024, configuration.subscriberSendBuffer)
         do {
             try options.setOption(.socketOption(.so_sndbuf), value: SocketOptionValue(clamping: size))
             try options.setOption(.writeBufferWaterMark, value: .init(low: size / 2, high: size))
@@ -143,6 +198,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
             for subscription in subscriptions.values { subscription.drain() }
+            resumeInput(context)
         }
         context.fireChannelWritabilityChanged()
     }
@@ -196,7 +252,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         then: (() -> Void)? = nil
     ) {
         guard responses.enqueue(response, waiting: waiting, then: then) else {
-            context.write(wrapOutboundOut(response), promise: nil)
+            context.write(wrapOutboundOut(.response(response)), promise: nil)
             then?()
             return
         }
@@ -227,6 +283,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 if case .failure(let error) = result { failure = error }
                 self.writeReleased(self.responses.release(failure: failure), context)
                 self.awaitQueue(context)
+                self.resumeInput(context)
             }
             return
         }
@@ -239,7 +296,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Writes released responses, runs what waits on each, flushes, and ends the wait.
     private func writeReleased(_ ready: [ResponseQueue.Entry], _ context: ChannelHandlerContext) {
         for entry in ready {
-            context.write(wrapOutboundOut(entry.response), promise: nil)
+            context.write(wrapOutboundOut(.response(entry.response)), promise: nil)
             entry.then?()
         }
         context.flush()
@@ -255,7 +312,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             // A peer that never reads would hold the connection open (and counted against
             // --max-connections) forever while the notice waits to be written: close anyway.
             let channel = context.channel
-            let deadline = context.eventLoop.scheduleTask(in: TimeAmount(closeTimeout)) { channel.close(promise: nil) }
+            let deadline = context.eventLoop.scheduleTask(in: TimeAmount(configuration.closeTimeout)) { channel.close(promise: nil) }
             channel.closeFuture.whenComplete { _ in deadline.cancel() }
         }
         closing = true
@@ -264,7 +321,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             return
         }
         let written = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(notice), promise: written)
+        context.writeAndFlush(wrapOutboundOut(.response(notice)), promise: written)
         let channel = context.channel
         written.futureResult.whenComplete { _ in channel.close(promise: nil) }
     }

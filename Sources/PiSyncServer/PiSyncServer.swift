@@ -102,7 +102,9 @@ public final class PiSyncServer: Service, Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
+            .childChannelOption(
+                .writeBufferWaterMark,
+                value: .init(low: configuration.connectionWriteBuffer / 2, high: configuration.connectionWriteBuffer))
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try self.configure(channel)
@@ -133,11 +135,8 @@ public final class PiSyncServer: Service, Sendable {
         try channel.pipeline.syncOperations.addHandlers(
             IdleStateHandler(allTimeout: TimeAmount(configuration.idleTimeout)),
             ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize)),
-            MessageToByteHandler(MessageFrameEncoder<Pisync_V1_Response>()),
-            ConnectionHandler(
-                dispatcher: dispatcher, bus: bus, subscriberBufferSize: configuration.subscriberBufferSize,
-                subscriberSendBuffer: configuration.subscriberSendBuffer, alertThreshold: configuration.alertThreshold,
-                closeTimeout: configuration.closeTimeout, logger: connectionLogger))
+            MessageToByteHandler(OutboundFrameEncoder()),
+            ConnectionHandler(dispatcher: dispatcher, bus: bus, configuration: configuration, logger: connectionLogger))
     }
 
     /// One task per connection: it lives as long as the connection and never throws. The

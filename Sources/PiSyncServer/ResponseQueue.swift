@@ -36,6 +36,9 @@ struct ResponseQueue {
 
     var isEmpty: Bool { entries.isEmpty }
 
+    /// Responses waiting.
+    var count: Int { entries.count }
+
     /// Queues `response`, or returns false when it can be written at once (nothing queued
     /// before it and nothing to wait for).
     mutating func enqueue(_ response: Pisync_V1_Response, waiting: Wait, then: (() -> Void)?) -> Bool {
@@ -52,7 +55,6 @@ struct ResponseQueue {
         awaiting = true
         return head.sequence
     }
-
 
     /// The wait is over; the next one may start.
     mutating func awaited() {

@@ -25,6 +25,18 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     public var idleTimeout: Duration = .seconds(300)
     /// Connections served at once; further ones get RESOURCE_EXHAUSTED and are closed.
     public var maxConnections: Int = 1024
+    /// Bytes of responses buffered for one connection (its write buffer's high-water mark)
+    /// before the server stops reading its requests; reading resumes when half has drained. A
+    /// client that sends and never reads so holds at most this, plus one response and what one
+    /// read brought in.
+    public var connectionWriteBuffer: Int = 64 * 1024
+    /// Requests of one connection read but not yet answered (waiting for the log, or for the
+    /// write buffer) before the server stops reading it.
+    public var maxPipelinedRequests: Int = 1024
+    /// Alert subscriptions one connection may hold open; more get RESOURCE_EXHAUSTED.
+    public var maxSubscriptionsPerConnection: Int = 16
+    /// Alert subscriptions open at once across the server; more get RESOURCE_EXHAUSTED.
+    public var maxSubscriptions: Int = 10_000
     /// Alerts buffered per subscriber before its subscription is ended.
     public var subscriberBufferSize: Int = 1024
     /// Consecutive failures that raise an alert.
@@ -68,7 +80,9 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
 
     public var description: String {
         "max_frame_size=\(maxFrameSize) max_batch_size=\(maxBatchSize) idle_timeout=\(idleTimeout.logText) "
-            + "max_connections=\(maxConnections) subscriber_buffer=\(subscriberBufferSize) "
+            + "max_connections=\(maxConnections) connection_write_buffer=\(connectionWriteBuffer) "
+            + "max_pipelined_requests=\(maxPipelinedRequests) max_subscriptions=\(maxSubscriptions) "
+            + "max_subscriptions_per_connection=\(maxSubscriptionsPerConnection) subscriber_buffer=\(subscriberBufferSize) "
             + "alert_threshold=\(alertThreshold) snapshot_interval=\(snapshotInterval.logText) "
             + "min_timestamp=\(minTimestamp) max_future_skew_ms=\(maxFutureSkewMillis) "
             + "subscriber_send_buffer=\(subscriberSendBuffer) fsync=\(fsync) fsync_interval=\(fsyncInterval.logText) "

@@ -18,12 +18,13 @@ struct CloseDeadlineTests {
             writer.close()
 
             let stalled = try await RawConnection.connect(port: server.port, autoRead: false, receiveBuffer: 4096)
-            for index in 1...3000 {
-                try await stalled.send(.with {
+            // Not awaited: the server stops reading a connection that does not read its answers.
+            try stalled.pipeline((1...3000).map { index in
+                .with {
                     $0.id = UInt64(index)
                     $0.getHistory = .with { $0.deviceID = "pibook-wide"; $0.limit = 100 }
-                })
-            }
+                }
+            })
             #expect(await eventually(timeout: .seconds(10)) { server.server.connectionCount == 0 },
                     "the stalled connection is still open")
             await stalled.close()

@@ -61,7 +61,8 @@ struct DiskFaultTests {
     // RecordSyncs on one connection overflowed the stack and took the server down.
     @Test("thousands of acknowledgements failing at once are all answered UNAVAILABLE, in order")
     func longQueueFailsWithoutRecursion() async throws {
-        try await TestApplication.with { app in
+        // The server would stop reading at --max-pipelined-requests; let the queue grow long.
+        try await TestApplication.with({ $0.maxPipelinedRequests = 30_000 }) { app in
             let raw = try await RawConnection.connect(port: app.port)
             app.files.holdSyncs()
             let count = 20_000

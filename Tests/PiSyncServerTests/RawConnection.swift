@@ -46,6 +46,16 @@ final class RawConnection: Sendable {
         try await channel.writeAndFlush(buffer)
     }
 
+    /// Writes `requests` as frames in one buffer without waiting for the write to finish: a
+    /// server that stops reading this connection leaves them in the kernel's buffers.
+    func pipeline(_ requests: some Sequence<Pisync_V1_Request>) throws {
+        var buffer = channel.allocator.buffer(capacity: 64 << 10)
+        for request in requests {
+            FrameCodec.writeFrame(try request.serializedBytes() as [UInt8], into: &buffer)
+        }
+        channel.writeAndFlush(buffer, promise: nil)
+    }
+
     /// Sends raw bytes, framing and all.
     func sendRaw(_ bytes: [UInt8]) async throws {
         try await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes))

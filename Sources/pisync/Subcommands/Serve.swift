@@ -20,6 +20,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds before an idle connection is closed (PISYNC_IDLE_TIMEOUT; default 300).") var idleTimeout: Int?
     @Option(help: "Connections served at once (PISYNC_MAX_CONNECTIONS; default 1024).") var maxConnections: Int?
     @Option(help: "Alerts buffered per subscriber (PISYNC_SUBSCRIBER_BUFFER; default 1024).") var subscriberBuffer: Int?
+    @Option(help: "Alert subscriptions open at once (PISYNC_MAX_SUBSCRIPTIONS; default 10000).") var maxSubscriptions: Int?
+    @Option(help: "Alert subscriptions per connection (PISYNC_MAX_SUBSCRIPTIONS_PER_CONNECTION; default 16).")
+    var maxSubscriptionsPerConnection: Int?
+    @Option(help: "Bytes of responses buffered for a connection before the server stops reading it (PISYNC_CONNECTION_WRITE_BUFFER; default 65536).")
+    var connectionWriteBuffer: Int?
+    @Option(help: "Requests of a connection read but not yet answered before the server stops reading it (PISYNC_MAX_PIPELINED_REQUESTS; default 1024).")
+    var maxPipelinedRequests: Int?
     @Option(help: "Consecutive failures that raise an alert (PISYNC_ALERT_THRESHOLD; default 3).") var alertThreshold: Int?
     @Option(help: "Seconds between snapshots (PISYNC_SNAPSHOT_INTERVAL; default 30).") var snapshotInterval: Int?
     @Option(help: "Earliest accepted timestamp, Unix ms (PISYNC_MIN_TIMESTAMP; default 946684800000, 2000-01-01).")
@@ -90,6 +97,17 @@ struct Serve: AsyncParsableCommand {
         configuration.subscriberBufferSize =
             try positive(settings.value(subscriberBuffer, "SUBSCRIBER_BUFFER"), "subscriber-buffer")
             ?? configuration.subscriberBufferSize
+        configuration.maxSubscriptions = try positive(settings.value(maxSubscriptions, "MAX_SUBSCRIPTIONS"), "max-subscriptions")
+            ?? configuration.maxSubscriptions
+        configuration.maxSubscriptionsPerConnection = try positive(
+            settings.value(maxSubscriptionsPerConnection, "MAX_SUBSCRIPTIONS_PER_CONNECTION"),
+            "max-subscriptions-per-connection") ?? configuration.maxSubscriptionsPerConnection
+        configuration.connectionWriteBuffer = try positive(
+            settings.value(connectionWriteBuffer, "CONNECTION_WRITE_BUFFER"), "connection-write-buffer")
+            ?? configuration.connectionWriteBuffer
+        configuration.maxPipelinedRequests = try positive(
+            settings.value(maxPipelinedRequests, "MAX_PIPELINED_REQUESTS"), "max-pipelined-requests")
+            ?? configuration.maxPipelinedRequests
         configuration.alertThreshold = try positive(settings.value(alertThreshold, "ALERT_THRESHOLD"), "alert-threshold")
             ?? configuration.alertThreshold
         if let seconds = try positive(settings.value(snapshotInterval, "SNAPSHOT_INTERVAL"), "snapshot-interval") {
