@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "pisync", targets: ["pisync"]),
+        .executable(name: "pisync-bench", targets: ["pisync-bench"]),
         .library(name: "PiSyncClient", targets: ["PiSyncClient"]),
         .library(name: "PiSyncProtocol", targets: ["PiSyncProtocol"]),
         .library(name: "PiSyncStore", targets: ["PiSyncStore"]),
@@ -66,6 +67,22 @@ let package = Package(
             name: "pisync",
             dependencies: [
                 "PiSyncClient",
+                "PiSyncServer",
+                "PiSyncStore",
+                "PiSyncPersistence",
+                "PiSyncProtocol",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Benchmarks and load tools (docs/performance.md), not shipped in `pisync`.
+        .executableTarget(
+            name: "pisync-bench",
+            dependencies: [
                 "PiSyncServer",
                 "PiSyncStore",
                 "PiSyncPersistence",

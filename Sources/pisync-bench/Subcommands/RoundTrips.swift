@@ -8,9 +8,10 @@ import PiSyncServer
 import PiSyncStore
 import ServiceLifecycle
 
-/// `pisync bench`: measures PiSync against baselines taken in the same run, as ratios.
-struct Bench: AsyncParsableCommand {
+/// `pisync-bench round-trips`: measures PiSync against baselines taken in the same run, as ratios.
+struct RoundTrips: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "round-trips",
         abstract: "Benchmark RecordSync round trips against frame-echo baselines, and the store's sharding.",
         discussion: """
             Starts its own servers on loopback ports. Round trips are closed-loop (one request in \
@@ -70,7 +71,7 @@ struct Bench: AsyncParsableCommand {
         print("\nstore alone: \(writers) writers x \(storeEvents) single-event RecordSyncs")
         let single = await StoreScaling.eventsPerSecond(shards: 1, tasks: writers, events: storeEvents)
         let sharded = await StoreScaling.eventsPerSecond(shards: StoreConfiguration().shardCount, tasks: writers, events: storeEvents)
-        Output.printTable(
+        MarkdownTable.print(
             ["STORE", "EVENTS/S", "VS 1 SHARD"],
             [["1 shard", String(format: "%.0f", single), "1.00"],
              ["\(StoreConfiguration().shardCount) shards", String(format: "%.0f", sharded), String(format: "%.2f", sharded / single)]])
@@ -78,7 +79,7 @@ struct Bench: AsyncParsableCommand {
         print("\nfailure index: first failures of \(fleet) devices, one writer")
         let inOrder = StoreScaling.failuresPerSecond(devices: fleet, inOrder: true)
         let shuffled = StoreScaling.failuresPerSecond(devices: fleet, inOrder: false)
-        Output.printTable(
+        MarkdownTable.print(
             ["FAILURES", "EVENTS/S", "VS IN ORDER"],
             [["newest last", String(format: "%.0f", inOrder), "1.00"],
              ["shuffled timestamps", String(format: "%.0f", shuffled), String(format: "%.2f", shuffled / inOrder)]])
@@ -145,7 +146,7 @@ struct Bench: AsyncParsableCommand {
     private func printRows(_ rows: [(String, ClosedLoopLoad.Result)], baselineName: String = "ECHO") {
         guard let baseline = rows.first?.1 else { return }
         let micro = { (value: UInt64) in String(format: "%.1f", Double(value) / 1000) }
-        Output.printTable(
+        MarkdownTable.print(
             ["SCENARIO", "REQ/S", "P50_US", "P99_US", "P50 VS \(baselineName)"],
             rows.map { name, result in
                 [name, String(format: "%.0f", result.perSecond), micro(result.latencies.valueAtPercentile(50)),

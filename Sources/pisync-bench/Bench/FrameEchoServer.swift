@@ -2,11 +2,11 @@ import NIOCore
 import NIOPosix
 import PiSyncProtocol
 
-/// The baselines of `pisync bench`: servers that only echo each frame back, through the same
+/// The baselines of `pisync-bench`: servers that only echo each frame back, through the same
 /// framing PiSync uses, so the difference to PiSync is the cost of PiSync's own work.
 enum FrameEchoServer {
     /// Echo from a channel handler, on the event loop (PiSync's own design).
-    static func bindHandler(group: any EventLoopGroup) async throws -> any Channel {
+    static func bindHandler(group: any EventLoopGroup, host: String = "127.0.0.1", port: Int = 0) async throws -> any Channel {
         try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -16,7 +16,7 @@ enum FrameEchoServer {
                         ByteToMessageHandler(FrameDecoder()), MessageToByteHandler(FrameBytesEncoder()), EchoHandler())
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: host, port: port).get()
     }
 
     /// Echo from one Swift task per connection over `NIOAsyncChannel`: every frame hops from

@@ -3,7 +3,7 @@ import Logging
 import PiSyncPersistence
 import PiSyncServer
 
-extension DurabilityBench {
+extension PiSyncBenchCommand {
     /// Fills a data directory as a long-running server would leave it after a crash: a
     /// snapshot, then log records after it.
     struct Fill: AsyncParsableCommand {

@@ -23,7 +23,7 @@ final class LoadProgress: Sendable {
     var snapshotFinished: Bool { state.withLock { $0.snapshotFinished } }
 }
 
-extension DurabilityBench {
+extension PiSyncBenchCommand {
     /// RecordSync latency with and without a snapshot of a large store being written, in one
     /// process, one run.
     struct SnapshotLatency: AsyncParsableCommand {
@@ -96,7 +96,7 @@ extension DurabilityBench {
             }
             func micro(_ nanoseconds: UInt64) -> String { String(format: "%.0f", Double(nanoseconds) / 1000) }
             print("store: \(events) events of \(devices) devices; \(snapshots) snapshots, each took \(took) on average; fsync \(fsync); \(connections) connections, 1 event per RecordSync")
-            Output.printTable(
+            MarkdownTable.print(
                 ["PHASE", "REQUESTS", "P50_US", "P99_US", "MAX_US"],
                 [
                     ["without snapshot", "\(without.totalCount)", micro(without.valueAtPercentile(50)), micro(without.valueAtPercentile(99)), micro(without.max)],
