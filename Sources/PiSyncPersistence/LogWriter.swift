@@ -1,10 +1,12 @@
 import Dispatch
 
-/// The write-ahead log's writer thread: group commit, segment roll-over, fsync timer and
-/// recovery from disk faults.
+/// The write-ahead log's writer: group commit, segment roll-over, fsync timer and recovery from
+/// disk faults.
 ///
-/// Confined to its one thread (the log only reads `initialSegments` and `fileSystem` from
-/// others), hence `@unchecked Sendable`.
+/// Used only under the log's writer lock (the log reads `initialSegments` and `fileSystem`
+/// before that), hence `@unchecked Sendable`. The writer thread runs ``step(_:)``; under
+/// `interval` and `never` an event loop may run ``writeThrough(_:)`` at the end of its read
+/// burst, so that its acknowledgements need no hop to that thread and back.
 ///
 /// After a failed `write` or `fdatasync` the page cache is not trusted (PostgreSQL's
 /// "fsyncgate"): every record written since the last sync is written again, from memory, into
@@ -65,39 +67,67 @@ final class LogWriter: @unchecked Sendable {
         durableLength = length
     }
 
-    /// The writer thread's loop; returns once the log is closed and everything appended is
-    /// written.
-    func run(_ log: WriteAheadLog) {
-        while true {
-            _ = log.wakeup.wait(timeout: wakeDeadline())
-            let (batch, last, stopping) = log.takePending()
-            if !batch.isEmpty {
-                append(batch, last: last)
-            }
-            if fault != nil {
-                recover(log)
-            } else if configuration.fsync == .interval, !unsynced.isEmpty, DispatchTime.now() >= nextSync {
-                syncInterval()
-            }
-            if fault == nil {
-                // Under `interval` and `never` a record counts once it is written (a crash of the
-                // process alone loses nothing); under `always`, append() synced it.
-                if written > 0 { log.markDurable(written) }
-                if length >= configuration.segmentBytes { roll(log) }
-            }
-            if let fault { log.markFailed(fault) }
-            if stopping && (fault == nil || batch.isEmpty) {
-                if fault == nil, configuration.fsync != .never, !unsynced.isEmpty { syncInterval() }
-                fileSystem.close(descriptor)
-                log.stopped()
-                return
-            }
+    /// Whether the writer has closed its segment for good.
+    private(set) var finished = false
+
+    /// One pass of the writer thread: writes what was appended, syncs as the policy says,
+    /// rolls a full segment, retries after a fault and, once the log is closing, syncs and
+    /// closes. Returns whom to tell; call ``LogNotice/deliver()`` with the writer lock released.
+    func step(_ log: WriteAheadLog) -> LogNotice {
+        guard !finished else { return LogNotice() }
+        let (batch, last, stopping) = log.takePending()
+        if !batch.isEmpty {
+            append(batch, last: last)
         }
+        if fault != nil {
+            recover(log)
+        } else if configuration.fsync == .interval, !unsynced.isEmpty, DispatchTime.now() >= nextSync {
+            syncInterval()
+        }
+        var notice = LogNotice()
+        if fault == nil {
+            // Under `interval` and `never` a record counts once it is written (a crash of the
+            // process alone loses nothing); under `always`, append() synced it.
+            if written > 0 { notice = log.settleDurable(written) }
+            if length >= configuration.segmentBytes { roll(log) }
+        }
+        if let fault { log.settleFailed(fault, into: &notice) }
+        if stopping && (fault == nil || batch.isEmpty) {
+            if fault == nil, configuration.fsync != .never, !unsynced.isEmpty { syncInterval() }
+            fileSystem.close(descriptor)
+            finished = true
+            notice.stopped = true
+        }
+        return notice
     }
 
-    private func wakeDeadline() -> DispatchTime {
+    /// Under `interval` and `never`, on the calling thread: writes what was appended and
+    /// settles it as durable (written is durable under these policies). Syncs, roll-over and
+    /// recovery stay with the writer thread; returns `wake` when it has work to do.
+    func writeThrough(_ log: WriteAheadLog) -> (notice: LogNotice, wake: Bool) {
+        guard !finished, fault == nil, configuration.fsync != .always else { return (LogNotice(), false) }
+        let (batch, last, stopping) = log.takePending()
+        guard !batch.isEmpty else { return (LogNotice(), stopping) }
+        let timerWasIdle = unsynced.isEmpty
+        append(batch, last: last)
+        if let fault {
+            var notice = LogNotice()
+            log.settleFailed(fault, into: &notice)
+            return (notice, true)
+        }
+        let timerStarted = configuration.fsync == .interval && timerWasIdle
+        return (log.settleDurable(written), timerStarted || length >= configuration.segmentBytes || stopping)
+    }
+
+    /// When the writer thread must wake up even if nothing is appended.
+    func wakeDeadline() -> DispatchTime {
         if fault != nil { return .now() + configuration.retryInterval.dispatchInterval }
         if configuration.fsync == .interval, !unsynced.isEmpty { return nextSync }
+        if configuration.fsync != .always {
+            // Appends do not wake the thread under these policies (the event loops write
+            // through); this catches any append no write-through followed.
+            return .now() + .milliseconds(5)
+        }
         return .distantFuture
     }
 

@@ -7,10 +7,14 @@ import Synchronization
 /// acknowledged, and replayed after a crash.
 ///
 /// Appends only copy the record into a buffer, under a lock (the store calls ``append(_:lastAlertSequence:)``
-/// with a shard lock held). One writer thread takes whatever connections appended meanwhile,
-/// writes it with one `write` and, under ``FsyncPolicy/always``, one `fdatasync`: group commit.
-/// Whoever waits for a record (``whenDurable(_:_:)``) is called back from that thread once it
-/// is durable as the policy defines it, or with the error when the disk failed.
+/// with a shard lock held). Under ``FsyncPolicy/always`` one writer thread takes whatever
+/// connections appended meanwhile, writes it with one `write` and one `fdatasync`: group
+/// commit. Under `interval` and `never`, where a written record is durable, each event loop
+/// writes what was appended itself at the end of its read burst (``writeThrough()``), so an
+/// acknowledgement costs no hop to another thread and back; the writer thread keeps the fsync
+/// timer, segment roll-over and fault recovery. Whoever waits for a record
+/// (``whenDurable(_:_:)``) is called back once it is durable as the policy defines it, or with
+/// the error when the disk failed.
 public final class WriteAheadLog: SyncJournal, Sendable {
     /// The log's settings.
     public struct Configuration: Sendable {
@@ -59,6 +63,8 @@ public final class WriteAheadLog: SyncJournal, Sendable {
     private let appendedMirror = Atomic<UInt64>(0)
     private let appendedBytes = Atomic<UInt64>(0)
     let segments = Mutex<[LogSegment]>([])
+    /// The writer, once the log is open; every use of it holds this lock.
+    private let writer = Mutex<LogWriter?>(nil)
 
     /// A log in `configuration.directory`; nothing is read or written until ``open(after:snapshotSequence:)``.
     public init(configuration: Configuration, fileSystem: any StorageFileSystem = PosixFileSystem()) {
@@ -82,10 +88,11 @@ public final class WriteAheadLog: SyncJournal, Sendable {
         } catch {
             throw .io(error)
         }
-        let writer = try LogWriter(configuration: configuration, fileSystem: fileSystem, scan: scan, nextSequence: last + 1)
-        segments.withLock { $0 = writer.initialSegments }
+        let logWriter = try LogWriter(configuration: configuration, fileSystem: fileSystem, scan: scan, nextSequence: last + 1)
+        segments.withLock { $0 = logWriter.initialSegments }
+        writer.withLock { $0 = logWriter }
         state.withLock { $0.opened = true }
-        let thread = Thread { [self] in writer.run(self) }
+        let thread = Thread { [self] in runWriter() }
         thread.name = "pisync-wal-writer"
         thread.start()
     }
@@ -102,7 +109,37 @@ public final class WriteAheadLog: SyncJournal, Sendable {
             return (before == 0, state.pending.count - before)
         }
         appendedBytes.add(UInt64(size), ordering: .relaxed)
-        if wasEmpty { wakeup.signal() }
+        if wasEmpty && !writesThrough { wakeup.signal() }
+    }
+
+    /// Whether event loops write appended records themselves (``writeThrough()``): under
+    /// `interval` and `never`, where a record counts as durable once written.
+    public var writesThrough: Bool { configuration.fsync != .always }
+
+    /// Under `interval` and `never`: writes everything appended so far on the calling thread,
+    /// unless the disk is failing (the writer thread then retries), and answers the waiters of
+    /// what it wrote. Call it at the end of a burst of appends. Does nothing under `always`.
+    public func writeThrough() {
+        guard writesThrough else { return }
+        let (notice, wake) = writer.withLock { writer in
+            writer?.writeThrough(self) ?? (LogNotice(), false)
+        }
+        notice.deliver()
+        if wake { wakeup.signal() }
+    }
+
+    /// The writer thread: passes until the log is closed.
+    private func runWriter() {
+        while true {
+            let deadline = writer.withLock { $0?.wakeDeadline() } ?? .distantFuture
+            _ = wakeup.wait(timeout: deadline)
+            let notice = writer.withLock { $0?.step(self) } ?? LogNotice(stopped: true)
+            notice.deliver()
+            if notice.stopped {
+                stopped()
+                return
+            }
+        }
     }
 
     /// The sequence number of the last record appended (at least every append that returned
@@ -182,7 +219,7 @@ public final class WriteAheadLog: SyncJournal, Sendable {
         StorageIOError(operation: "write (log closed)", path: directory, errno: 9)
     }
 
-    // MARK: Called by the writer thread
+    // MARK: Called by the writer
 
     /// Takes what was appended since the last call.
     func takePending() -> (bytes: [UInt8], last: UInt64, stopping: Bool) {
@@ -194,35 +231,34 @@ public final class WriteAheadLog: SyncJournal, Sendable {
         }
     }
 
-    /// Records up to `sequence` are durable: answers their waiters and clears a fault.
-    func markDurable(_ sequence: UInt64) {
-        let (ready, observer) = state.withLock { state in
+    /// Records up to `sequence` are durable: clears a fault and takes the waiters to answer.
+    /// Called under the writer lock, so durable and fault change in the writer's order.
+    func settleDurable(_ sequence: UInt64) -> LogNotice {
+        state.withLock { state in
             state.durable = max(state.durable, sequence)
             // Published before the lock is released: whoever whenDurable answers at once must
             // also see it in durableSequence.
             durableMirror.store(state.durable, ordering: .releasing)
             state.fault = nil
-            var ready: [Waiter] = []
+            var notice = LogNotice(observer: state.onDurable, durable: state.durable)
             state.waiters.removeAll { waiter in
                 guard waiter.sequence <= state.durable else { return false }
-                ready.append(waiter)
+                notice.durableWaiters.append(waiter)
                 return true
             }
-            return (ready, state.onDurable)
+            return notice
         }
-        for waiter in ready { waiter.callback(.success(())) }
-        observer?(sequence)
     }
 
-    /// The disk failed: every waiter gets the error, and later ones get it at once until a
-    /// write succeeds again.
-    func markFailed(_ error: StorageIOError) {
-        let failed = state.withLock { state in
+    /// The disk failed: every waiter is to get the error (added to `notice`), and later ones
+    /// get it at once until a write succeeds again. Called under the writer lock.
+    func settleFailed(_ error: StorageIOError, into notice: inout LogNotice) {
+        state.withLock { state in
             state.fault = error
-            defer { state.waiters = [] }
-            return state.waiters
+            notice.failedWaiters += state.waiters
+            notice.failure = error
+            state.waiters = []
         }
-        for waiter in failed { waiter.callback(.failure(error)) }
     }
 
     /// A segment was started.

@@ -40,6 +40,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// A read the channel asked for while input was paused.
     private var readHeld = false
     private var resuming = false
+    /// Inside a burst of requests (a read, or frames resumed from the backlog): waits for the
+    /// log start at its end, after one write-through for the whole burst.
+    private var inBurst = false
 
     init(dispatcher: RequestDispatcher, bus: AlertBus, configuration: ServerConfiguration, logger: Logger) {
         self.dispatcher = dispatcher
@@ -50,6 +53,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        inBurst = true
         let frame = unwrapInboundIn(data)
         guard backlog.isEmpty, !inputPaused(context) else {
             backlog.append(frame)
@@ -77,12 +81,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
         guard !resuming else { return }
         resuming = true
         defer { resuming = false }
-        var handled = false
+        // A burst's end may release answers at once (their records were written through, or
+        // were durable already), which can unpause input again: go on until it stays paused.
         while !backlog.isEmpty, !inputPaused(context) {
-            process(backlog.removeFirst(), context)
-            handled = true
+            inBurst = true
+            while !backlog.isEmpty, !inputPaused(context) {
+                process(backlog.removeFirst(), context)
+            }
+            inBurst = false
+            finishBurst(context)
         }
-        if handled { context.flush() }
         if readHeld, backlog.isEmpty, !inputPaused(context) {
             readHeld = false
             context.read()
@@ -106,6 +114,19 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        inBurst = false
+        finishBurst(context)
+        resumeInput(context)
+    }
+
+    /// Ends a burst: under `interval` and `never` writes the burst's log records on this thread
+    /// (so the answers waiting for them are released right here, with no hop to the log's
+    /// writer thread and back), starts waiting for what is not durable yet, and flushes.
+    private func finishBurst(_ context: ChannelHandlerContext) {
+        if !responses.isEmpty, let log = dispatcher.log {
+            log.writeThrough()
+            awaitQueue(context)
+        }
         context.flush()
     }
 
@@ -256,7 +277,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             then?()
             return
         }
-        awaitQueue(context)
+        if !inBurst { awaitQueue(context) }
     }
 
     /// Waits for the log to make the oldest queued response releasable, writes every response

@@ -43,18 +43,21 @@ struct NeverReadingClientTests {
         // Meanwhile another connection is answered promptly, again and again, for long enough
         // that a server answering everything (a debug build, ~7k such requests a second) would
         // have answered them all; the server's memory is sampled as it goes.
-        var slowest = Duration.zero
+        var latencies: [Duration] = []
         var peak = before
         for _ in 0..<100 {
             let start = ContinuousClock.now
             _ = try await client.history(deviceID: "pibook-wide", limit: 10)
-            slowest = max(slowest, ContinuousClock.now - start)
+            latencies.append(ContinuousClock.now - start)
             peak = max(peak, try Self.residentBytes(of: server.process.processIdentifier))
             try await Task.sleep(for: .milliseconds(50))
         }
         let grown = peak - before
         #expect(grown < 24 << 20, "server RSS grew by \(grown >> 20) MiB (from \(before >> 20) MiB)")
-        #expect(slowest < .seconds(1), "another connection waited \(slowest)")
+        // Loose bounds: the whole test suite shares these 2 cores with this server.
+        latencies.sort()
+        #expect(latencies[latencies.count / 2] < .milliseconds(250), "another connection's median: \(latencies[latencies.count / 2])")
+        #expect(latencies[latencies.count - 1] < .seconds(5), "another connection waited \(latencies[latencies.count - 1])")
 
         // Reading again, the stalled client gets every answer, in order.
         try await stalled.startReading()
