@@ -4,40 +4,56 @@ import SwiftProtobuf
 /// The body of a log record: the events one store call newly stored in one shard, as packed
 /// columns with each device id once, and the highest alert number they raised.
 enum LogRecordCodec {
+    /// The record's bytes: the same as swift-protobuf writes for the equivalent
+    /// `pisync.storage.v1.LogRecord` (fields in number order, packed columns), written by hand
+    /// because this runs for every RecordSync, under the shard lock, and building the message
+    /// costs an allocation per column (LogRecordCodecTests compares the two).
     static func encode(_ events: [SyncEvent], lastAlertSequence: UInt64) -> [UInt8] {
-        var record = Pisync_Storage_V1_LogRecord()
-        record.lastAlertSequence = lastAlertSequence
-        record.deviceIndex.reserveCapacity(events.count)
-        record.timestamps.reserveCapacity(events.count)
-        record.totalFilesSynced.reserveCapacity(events.count)
-        record.totalErrors.reserveCapacity(events.count)
-        record.internetSpeed.reserveCapacity(events.count)
+        var deviceIDs: [String] = []
+        var deviceIndex: [UInt32] = []
+        deviceIndex.reserveCapacity(events.count)
         var indexes: [String: UInt32] = [:]
         for event in events {
             let index: UInt32
-            if record.deviceIds.last == event.deviceID {
-                index = UInt32(record.deviceIds.count - 1)
-            } else if record.deviceIds.count < 8, let known = record.deviceIds.firstIndex(of: event.deviceID) {
+            if deviceIDs.last == event.deviceID {
+                index = UInt32(deviceIDs.count - 1)
+            } else if deviceIDs.count < 8, let known = deviceIDs.firstIndex(of: event.deviceID) {
                 index = UInt32(known)  // few devices: a scan beats a dictionary
-            } else if record.deviceIds.count >= 8, let known = indexes[event.deviceID] {
+            } else if deviceIDs.count >= 8, let known = indexes[event.deviceID] {
                 index = known
             } else {
-                index = UInt32(record.deviceIds.count)
-                record.deviceIds.append(event.deviceID)
-                if record.deviceIds.count == 8 {
-                    for (position, id) in record.deviceIds.enumerated() { indexes[id] = UInt32(position) }
-                } else if record.deviceIds.count > 8 {
+                index = UInt32(deviceIDs.count)
+                deviceIDs.append(event.deviceID)
+                if deviceIDs.count == 8 {
+                    for (position, id) in deviceIDs.enumerated() { indexes[id] = UInt32(position) }
+                } else if deviceIDs.count > 8 {
                     indexes[event.deviceID] = index
                 }
             }
-            record.deviceIndex.append(index)
-            record.timestamps.append(event.timestamp)
-            record.totalFilesSynced.append(event.filesSynced)
-            record.totalErrors.append(event.errors)
-            record.internetSpeed.append(event.internetSpeed)
+            deviceIndex.append(index)
         }
-        // Encoding a message of plain fields cannot fail.
-        return (try? record.serializedBytes()) ?? []
+        var out = ProtobufWriter(capacity: 16 + deviceIDs.reduce(0) { $0 + $1.utf8.count + 2 } + events.count * 24)
+        if lastAlertSequence != 0 {
+            out.tag(2, .varint)
+            out.varint(lastAlertSequence)
+        }
+        for id in deviceIDs {
+            out.tag(3, .lengthDelimited)
+            out.varint(UInt64(id.utf8.count))
+            out.bytes.append(contentsOf: id.utf8)
+        }
+        out.packedVarints(4, deviceIndex.lazy.map { UInt64($0) })
+        out.packedVarints(5, events.lazy.map { UInt64(bitPattern: $0.timestamp) })
+        out.packedVarints(6, events.lazy.map { UInt64($0.filesSynced) })
+        out.packedVarints(7, events.lazy.map { UInt64($0.errors) })
+        if !events.isEmpty {
+            out.tag(8, .lengthDelimited)
+            out.varint(UInt64(events.count * 4))
+            for event in events {
+                withUnsafeBytes(of: event.internetSpeed.bitPattern.littleEndian) { out.bytes.append(contentsOf: $0) }
+            }
+        }
+        return out.bytes
     }
 
     /// The record's events grouped by device (each device's events in their logged order; the

@@ -272,8 +272,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
         _ response: Pisync_V1_Response, _ context: ChannelHandlerContext, waiting: ResponseQueue.Wait = .none,
         then: (() -> Void)? = nil
     ) {
+        respond(.response(response), context, waiting: waiting, then: then)
+    }
+
+    private func respond(
+        _ response: OutboundFrame, _ context: ChannelHandlerContext, waiting: ResponseQueue.Wait = .none,
+        then: (() -> Void)? = nil
+    ) {
         guard responses.enqueue(response, waiting: waiting, then: then) else {
-            context.write(wrapOutboundOut(.response(response)), promise: nil)
+            context.write(wrapOutboundOut(response), promise: nil)
             then?()
             return
         }
@@ -286,25 +293,28 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// turns into deep recursion.
     private func awaitQueue(_ context: ChannelHandlerContext) {
         while let sequence = responses.sequenceToAwait(), let log = dispatcher.log {
-            let released = context.eventLoop.makePromise(of: Void.self)
+            // Durable already (the usual case after a write-through), or the log is failing:
+            // answer here, in the loop, so that a long queue never turns into nested callbacks
+            // (a stack overflow once).
+            if sequence <= log.durableSequence {
+                writeReleased(responses.release(failure: nil), context)
+                continue
+            }
+            let loop = context.eventLoop
+            let handler = NIOLoopBound((self, context), eventLoop: loop)
             let immediate = log.durability(of: sequence) { result in
-                released.completeWith(result.mapError { $0 as any Error })
+                // From the log's writer thread, or from an event loop that wrote through.
+                if loop.inEventLoop {
+                    handler.value.0.waitEnded(result, handler.value.1)
+                } else {
+                    loop.execute { handler.value.0.waitEnded(result, handler.value.1) }
+                }
             }
             if let immediate {
-                // Durable already, or the log is failing: answer here, in the loop, so that a
-                // long queue never turns into nested callbacks (a stack overflow once).
-                released.succeed(())
                 var failure: (any Error)?
                 if case .failure(let error) = immediate { failure = error }
                 writeReleased(responses.release(failure: failure), context)
                 continue
-            }
-            released.futureResult.assumeIsolated().whenComplete { result in
-                var failure: (any Error)?
-                if case .failure(let error) = result { failure = error }
-                self.writeReleased(self.responses.release(failure: failure), context)
-                self.awaitQueue(context)
-                self.resumeInput(context)
             }
             return
         }
@@ -314,10 +324,19 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
     }
 
+    /// A wait for the log ended: writes what it released and goes on with the queue and input.
+    private func waitEnded(_ result: Result<Void, StorageIOError>, _ context: ChannelHandlerContext) {
+        var failure: (any Error)?
+        if case .failure(let error) = result { failure = error }
+        writeReleased(responses.release(failure: failure), context)
+        awaitQueue(context)
+        resumeInput(context)
+    }
+
     /// Writes released responses, runs what waits on each, flushes, and ends the wait.
     private func writeReleased(_ ready: [ResponseQueue.Entry], _ context: ChannelHandlerContext) {
         for entry in ready {
-            context.write(wrapOutboundOut(.response(entry.response)), promise: nil)
+            context.write(wrapOutboundOut(entry.response), promise: nil)
             entry.then?()
         }
         context.flush()

@@ -15,7 +15,7 @@ final class DurableAlertGate: Sendable {
     /// Alerts waiting, with the log sequence number each waits for; numbers never decrease.
     private let waiting = Mutex<[(sequence: UInt64, alert: FailureAlert)]>([])
     /// Alerts released, handed to the bus in order with no lock held.
-    private let released = AlertOutbox<FailureAlert>()
+    private let released = AlertOutbox()
 
     init(log: WriteAheadLog, bus: AlertBus) {
         self.log = log
@@ -34,16 +34,20 @@ final class DurableAlertGate: Sendable {
 
     /// Delivers the alerts waiting for records up to `durable`.
     func release(upTo durable: UInt64) {
-        waiting.withLock { release(&$0, upTo: durable) }
+        // Called after every write: most of the time nothing waits.
+        guard waiting.withLock({ release(&$0, upTo: durable) }) else { return }
         released.drain(bus.publish)
     }
 
     /// Moves the alerts waiting for records up to `durable` to the outbox; doing it under the
     /// lock keeps the bus's order the sequence order.
-    private func release(_ waiting: inout [(sequence: UInt64, alert: FailureAlert)], upTo durable: UInt64) {
+    /// Returns whether it moved any.
+    @discardableResult
+    private func release(_ waiting: inout [(sequence: UInt64, alert: FailureAlert)], upTo durable: UInt64) -> Bool {
         let ready = waiting.prefix { $0.sequence <= durable }.count
-        guard ready > 0 else { return }
+        guard ready > 0 else { return false }
         released.enqueue(waiting[..<ready].map(\.alert))
         waiting.removeFirst(ready)
+        return true
     }
 }

@@ -8,6 +8,36 @@ enum OutboundFrame: Sendable {
     case response(Pisync_V1_Response)
     /// A `Response` with `id` = `subscriptionID` and `failure_alert` = the encoded alert.
     case alert(subscriptionID: UInt64, EncodedAlert)
+    /// `Response{id, record_sync: {accepted, duplicates}}` with no rejections: the answer to
+    /// almost every RecordSync, encoded by hand without building the message.
+    case acknowledgement(id: UInt64, accepted: UInt32, duplicates: UInt32)
+
+    /// The id of the request it answers.
+    var id: UInt64 {
+        switch self {
+        case .response(let response): response.id
+        case .alert(let subscriptionID, _): subscriptionID
+        case .acknowledgement(let id, _, _): id
+        }
+    }
+
+    /// The frame as a message (tests, logs).
+    var asResponse: Pisync_V1_Response {
+        switch self {
+        case .response(let response):
+            return response
+        case .alert(let subscriptionID, let alert):
+            return .with {
+                $0.id = subscriptionID
+                $0.failureAlert = (try? .init(serializedBytes: alert.bytes)) ?? .init()
+            }
+        case .acknowledgement(let id, let accepted, let duplicates):
+            return .with {
+                $0.id = id
+                $0.recordSync = .with { $0.accepted = accepted; $0.duplicates = duplicates }
+            }
+        }
+    }
 }
 
 /// A `pisync.v1.FailureAlert` serialized once, shared by every subscriber it goes to.
@@ -34,6 +64,11 @@ struct OutboundFrameEncoder: MessageToByteEncoder, Sendable {
     private static let idTag: UInt8 = 1 << 3
     /// `Response.failure_alert`: field 7, length-delimited.
     private static let failureAlertTag: UInt8 = 7 << 3 | 2
+    /// `Response.record_sync`: field 3, length-delimited.
+    private static let recordSyncTag: UInt8 = 3 << 3 | 2
+    /// `RecordSyncResponse.accepted` and `.duplicates`: fields 1 and 2, varint.
+    private static let acceptedTag: UInt8 = 1 << 3
+    private static let duplicatesTag: UInt8 = 2 << 3
 
     func encode(data: OutboundFrame, out: inout ByteBuffer) throws {
         switch data {
@@ -52,6 +87,27 @@ struct OutboundFrameEncoder: MessageToByteEncoder, Sendable {
             out.writeInteger(Self.failureAlertTag)
             FrameCodec.writeVarint(UInt64(alertLength), into: &out)
             out.writeBytes(alert.bytes)
+        case .acknowledgement(let id, let accepted, let duplicates):
+            // Fields at their default are left out, as swift-protobuf does.
+            let acceptedLength = accepted == 0 ? 0 : 1 + Self.varintLength(UInt64(accepted))
+            let duplicatesLength = duplicates == 0 ? 0 : 1 + Self.varintLength(UInt64(duplicates))
+            let innerLength = acceptedLength + duplicatesLength
+            let idLength = id == 0 ? 0 : 1 + Self.varintLength(id)
+            FrameCodec.writeVarint(UInt64(idLength + 2 + innerLength), into: &out)  // inner < 128 bytes
+            if id != 0 {
+                out.writeInteger(Self.idTag)
+                FrameCodec.writeVarint(id, into: &out)
+            }
+            out.writeInteger(Self.recordSyncTag)
+            out.writeInteger(UInt8(innerLength))
+            if accepted != 0 {
+                out.writeInteger(Self.acceptedTag)
+                FrameCodec.writeVarint(UInt64(accepted), into: &out)
+            }
+            if duplicates != 0 {
+                out.writeInteger(Self.duplicatesTag)
+                FrameCodec.writeVarint(UInt64(duplicates), into: &out)
+            }
         }
     }
 

@@ -14,7 +14,43 @@ struct RequestDispatcher: Sendable {
     let maxFrameSize: Int
     let clock: ServerClock
 
-    func recordSync(id: UInt64, _ request: Pisync_V1_RecordSyncRequest) -> Pisync_V1_Response {
+    /// Records a batch; answers with a hand-encoded acknowledgement when nothing was rejected.
+    func recordSync(id: UInt64, _ request: Pisync_V1_RecordSyncRequest) -> OutboundFrame {
+        if let refusal = refusal(id: id, request) {
+            return .response(refusal)
+        }
+        let (events, positions, mismatched) = resolveDevices(request)
+        let outcome = store.record(events, now: clock.nowMillis())
+        if mismatched.isEmpty && outcome.rejected.isEmpty {
+            return .acknowledgement(id: id, accepted: UInt32(outcome.accepted), duplicates: UInt32(outcome.duplicates))
+        }
+        let rejected = (mismatched + outcome.rejected.map { .init(index: positions[$0.index], violation: $0.violation) })
+            .sorted { $0.index < $1.index }
+        if rejected.count == request.events.count, let first = rejected.first {
+            let message = request.events.count == 1
+                ? "event 0: \(first.violation.message)"
+                : "all \(request.events.count) events rejected; event \(first.index): \(first.violation.message)"
+            return .response(.failure(id: id, .invalidArgument, message, field: first.violation.field))
+        }
+        return .response(.with {
+            $0.id = id
+            $0.recordSync = .with {
+                $0.accepted = UInt32(outcome.accepted)
+                $0.duplicates = UInt32(outcome.duplicates)
+                $0.rejected = rejected.map { rejection in
+                    .with {
+                        $0.index = UInt32(rejection.index)
+                        $0.code = StatusCode(rejection.violation.kind).rawValue
+                        $0.field = rejection.violation.field
+                        $0.message = rejection.violation.message
+                    }
+                }
+            }
+        })
+    }
+
+    /// Why a whole RecordSync is refused before anything is stored, if it is.
+    private func refusal(id: UInt64, _ request: Pisync_V1_RecordSyncRequest) -> Pisync_V1_Response? {
         if request.events.isEmpty {
             return .failure(id: id, .invalidArgument, "events is empty: send at least one event", field: "events")
         }
@@ -32,31 +68,7 @@ struct RequestDispatcher: Sendable {
             return .failure(
                 id: id, .unavailable, "the event log cannot be written (\(fault)); nothing was recorded: retry later")
         }
-        let (events, positions, mismatched) = resolveDevices(request)
-        let outcome = store.record(events, now: clock.nowMillis())
-        let rejected = (mismatched + outcome.rejected.map { .init(index: positions[$0.index], violation: $0.violation) })
-            .sorted { $0.index < $1.index }
-        if rejected.count == request.events.count, let first = rejected.first {
-            let message = request.events.count == 1
-                ? "event 0: \(first.violation.message)"
-                : "all \(request.events.count) events rejected; event \(first.index): \(first.violation.message)"
-            return .failure(id: id, .invalidArgument, message, field: first.violation.field)
-        }
-        return .with {
-            $0.id = id
-            $0.recordSync = .with {
-                $0.accepted = UInt32(outcome.accepted)
-                $0.duplicates = UInt32(outcome.duplicates)
-                $0.rejected = rejected.map { rejection in
-                    .with {
-                        $0.index = UInt32(rejection.index)
-                        $0.code = StatusCode(rejection.violation.kind).rawValue
-                        $0.field = rejection.violation.field
-                        $0.message = rejection.violation.message
-                    }
-                }
-            }
-        }
+        return nil
     }
 
     /// Gives each event its device (the request's when it names one) and sets aside events that

@@ -20,7 +20,7 @@ struct ResponseQueue {
     }
 
     struct Entry {
-        var response: Pisync_V1_Response
+        var response: OutboundFrame
         var sequence: UInt64
         var wait: Wait
         var then: (() -> Void)?
@@ -41,7 +41,7 @@ struct ResponseQueue {
 
     /// Queues `response`, or returns false when it can be written at once (nothing queued
     /// before it and nothing to wait for).
-    mutating func enqueue(_ response: Pisync_V1_Response, waiting: Wait, then: (() -> Void)?) -> Bool {
+    mutating func enqueue(_ response: OutboundFrame, waiting: Wait, then: (() -> Void)?) -> Bool {
         guard let log else { return false }
         let sequence = waiting == .none ? 0 : log.appendedSequence
         if entries.isEmpty && sequence <= log.durableSequence { return false }
@@ -68,9 +68,9 @@ struct ResponseQueue {
         var ready: [Entry] = []
         guard var head = entries.popFirst() else { return [] }
         if let failure, head.wait == .write {
-            head.response = .failure(
+            head.response = .response(.failure(
                 id: head.response.id, .unavailable,
-                "the event log could not be written (\(failure)); the events were not acknowledged: retry later")
+                "the event log could not be written (\(failure)); the events were not acknowledged: retry later"))
         }
         ready.append(head)
         let durable = max(log?.durableSequence ?? .max, failure == nil ? head.sequence : 0)

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// Hands items to a consumer in the order they were queued, outside the locks they were queued
+/// Hands alerts to a consumer in the order they were queued, outside the locks they were queued
 /// under.
 ///
 /// Producers ``enqueue(_:)`` while they hold the lock that orders them (the store's alert
@@ -8,7 +8,9 @@ import Synchronization
 /// delivers: a caller that finds another one delivering leaves its items to it and returns at
 /// once, so order holds without anyone delivering under a lock, and a slow consumer costs the
 /// other producers no more than an append.
-public final class AlertOutbox<Item: Sendable>: Sendable {
+public final class AlertOutbox: Sendable {
+    public typealias Item = FailureAlert
+
     private struct State {
         var queue: [Item] = []
         var delivering = false

@@ -21,7 +21,7 @@ public final class SyncStore: Sendable {
     private let onAlert: @Sendable (FailureAlert) -> Void
     private let journal: (any SyncJournal)?
     private let changes = Atomic<UInt64>(0)
-    private let outbox = AlertOutbox<FailureAlert>()
+    private let outbox = AlertOutbox()
 
     /// Creates an empty store. `onAlert` receives each alert, in sequence order, after `journal`
     /// (when there is one) has been handed the events that raised it. It is called with no
@@ -78,7 +78,7 @@ public final class SyncStore: Sendable {
         let found = shard(of: deviceID).state.withLock { state -> HistoryPage? in
             guard let history = state.devices[deviceID] else { return nil }
             let events = history.newestFirst(page).reversed().map { $0.event(of: deviceID) }
-            return HistoryPage(events: events, total: history.events.count, page: page)
+            return HistoryPage(events: events, total: history.count, page: page)
         }
         guard let found else {
             throw FieldViolation(.notFound, field: "device_id", message: "no syncs recorded for device '\(deviceID)'")
@@ -100,7 +100,7 @@ public final class SyncStore: Sendable {
         shard(of: deviceID).state.withLock { state in
             guard let history = state.devices[deviceID] else { return nil }
             return DeviceFailureSummary(
-                deviceID: deviceID, failedSyncs: history.failedCount, totalSyncs: history.events.count,
+                deviceID: deviceID, failedSyncs: history.failedCount, totalSyncs: history.count,
                 consecutiveFailures: history.streak, lastFailureTimestamp: history.lastFailure ?? 0,
                 lastSuccessTimestamp: history.lastSuccess)
         }

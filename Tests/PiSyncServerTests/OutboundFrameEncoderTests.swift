@@ -36,4 +36,16 @@ struct OutboundFrameEncoderTests {
         FrameCodec.writeFrame(try response.serializedBytes() as [UInt8], into: &expected)
         #expect(Array(out.readableBytesView) == Array(expected.readableBytesView))
     }
+
+    @Test("hand-encoded acknowledgements match swift-protobuf's encoding",
+          arguments: [(UInt64(0), UInt32(0), UInt32(0)), (1, 1, 0), (1, 0, 1), (300, 1000, 0), (UInt64.max, 7, 993), (5, 0, 0)])
+    func acknowledgement(id: UInt64, accepted: UInt32, duplicates: UInt32) throws {
+        var out = ByteBuffer()
+        let frame = OutboundFrame.acknowledgement(id: id, accepted: accepted, duplicates: duplicates)
+        try OutboundFrameEncoder().encode(data: frame, out: &out)
+        var expected = ByteBuffer()
+        FrameCodec.writeFrame(try frame.asResponse.serializedBytes() as [UInt8], into: &expected)
+        #expect(Array(out.readableBytesView) == Array(expected.readableBytesView))
+        #expect(frame.asResponse.recordSync.accepted == accepted)
+    }
 }

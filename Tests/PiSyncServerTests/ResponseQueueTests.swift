@@ -22,9 +22,9 @@ struct ResponseQueueTests {
     func successfulWaitReleasesHead() {
         let log = Self.logWithPendingRecord()
         var queue = ResponseQueue(log: log)
-        let queued1 = queue.enqueue(.with { $0.id = 1 }, waiting: .write, then: nil)
+        let queued1 = queue.enqueue(.response(.with { $0.id = 1 }), waiting: .write, then: nil)
         #expect(queued1)
-        let queued2 = queue.enqueue(.with { $0.id = 2 }, waiting: .none, then: nil)
+        let queued2 = queue.enqueue(.response(.with { $0.id = 2 }), waiting: .none, then: nil)
         #expect(queued2)
         let awaited = queue.sequenceToAwait()
         #expect(awaited == 1)
@@ -37,15 +37,15 @@ struct ResponseQueueTests {
     func failedWait() {
         let log = Self.logWithPendingRecord()
         var queue = ResponseQueue(log: log)
-        let queued3 = queue.enqueue(.with { $0.id = 1; $0.recordSync = .init() }, waiting: .write, then: nil)
+        let queued3 = queue.enqueue(.response(.with { $0.id = 1; $0.recordSync = .init() }), waiting: .write, then: nil)
         #expect(queued3)
-        let queued4 = queue.enqueue(.with { $0.id = 2; $0.getHistory = .init() }, waiting: .read, then: nil)
+        let queued4 = queue.enqueue(.response(.with { $0.id = 2; $0.getHistory = .init() }), waiting: .read, then: nil)
         #expect(queued4)
         let error = StorageIOError(operation: "write", path: "wal", errno: 28)
         _ = queue.sequenceToAwait()
         let first = queue.release(failure: error)
         #expect(first.map(\.response.id) == [1])
-        guard case .error(let failure) = first.first?.response.result else {
+        guard case .error(let failure) = first.first?.response.asResponse.result else {
             Issue.record("expected an error, got \(String(describing: first.first?.response))")
             return
         }
@@ -53,7 +53,7 @@ struct ResponseQueueTests {
         queue.awaited()
         _ = queue.sequenceToAwait()
         let second = queue.release(failure: error)
-        guard case .getHistory = second.first?.response.result else {
+        guard case .getHistory = second.first?.response.asResponse.result else {
             Issue.record("a read must be answered as computed, got \(String(describing: second.first?.response))")
             return
         }
@@ -62,7 +62,7 @@ struct ResponseQueueTests {
     @Test("without a log nothing waits")
     func noLog() {
         var queue = ResponseQueue(log: nil)
-        let queued5 = queue.enqueue(.with { $0.id = 1 }, waiting: .write, then: nil)
+        let queued5 = queue.enqueue(.response(.with { $0.id = 1 }), waiting: .write, then: nil)
         #expect(!queued5)
     }
 }
