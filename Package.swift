@@ -84,6 +84,7 @@ let package = Package(
             name: "pisync-bench",
             dependencies: [
                 "PiSyncServer",
+                "PiSyncClient",
                 "PiSyncStore",
                 "PiSyncPersistence",
                 "PiSyncProtocol",

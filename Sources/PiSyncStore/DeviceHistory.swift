@@ -1,9 +1,10 @@
 /// One device's stored syncs, ascending by timestamp, with the counters derived from them.
 ///
-/// Every counter is maintained on insert so that reads never scan the history.
+/// Every counter is maintained on insert so that reads never scan the history, and the syncs
+/// are kept in blocks (``HistoryBlocks``) so that a late one costs no shift of the history.
 struct DeviceHistory: Sendable {
     /// The device's syncs, ascending by timestamp; timestamps are unique.
-    private(set) var events: [StoredSync] = []
+    private var blocks = HistoryBlocks()
     /// Events whose status is `.failed`.
     private(set) var failedCount = 0
     /// Newest failed sync, if any.
@@ -29,37 +30,34 @@ struct DeviceHistory: Sendable {
     /// The history of a restored device: `events` (ascending) stored with exactly the capacity
     /// they need, so a restored store takes no more memory than the one that was saved.
     init(restoring events: [StoredSync], streakAlerted: Bool) {
-        self.events.reserveCapacity(events.count)
         for event in events {
             _ = insert(event)
         }
         self.streakAlerted = streakAlerted
     }
 
+    /// The number of syncs stored.
+    var count: Int { blocks.count }
+
+    /// Every sync, ascending, in one array (a snapshot's copy; built outside the store's locks).
+    var events: [StoredSync] { blocks.all }
+
     /// Makes room for `count` more events at once, so that a replay does not double the array.
     mutating func reserveCapacity(forAdding count: Int) {
-        events.reserveCapacity(events.count + count)
+        blocks.reserveCapacity(forAdding: count)
     }
 
     /// Reallocates the events at their exact size when more than an eighth is spare.
     mutating func trimCapacity() {
-        guard events.capacity - events.count > events.count / 8 else { return }
-        let count = events.count
-        events = events.withUnsafeBufferPointer { old in
-            [StoredSync](unsafeUninitializedCapacity: count) { buffer, initialized in
-                _ = buffer.initialize(from: old)
-                initialized = count
-            }
-        }
+        blocks.trimCapacity()
     }
 
     /// Stores `event` in timestamp order unless its timestamp is taken.
     mutating func insert(_ event: StoredSync) -> InsertOutcome {
-        let position = insertionIndex(for: event.timestamp)
-        if position < events.count, events[position].timestamp == event.timestamp {
+        // Whether it landed inside the trailing run of failures is all the streak needs.
+        guard let newer = blocks.insert(event, countingNewerUpTo: streak + 1) else {
             return .duplicate
         }
-        events.insert(event, at: position)
         let status = event.status
         switch status {
         case .failed:
@@ -70,20 +68,19 @@ struct DeviceHistory: Sendable {
         case .partial:
             break
         }
-        updateStreak(insertedAt: position, status: status)
+        updateStreak(newer: newer, status: status)
         return .stored
     }
 
     /// Timestamp of the first event of the current streak (`nil` when there is none).
     var streakStart: Int64? {
-        streak == 0 ? nil : events[events.count - streak].timestamp
+        streak == 0 ? nil : blocks.event(fromNewest: streak - 1).timestamp
     }
 
     /// The events of a newest-first page, in ascending order (reverse them to present).
-    func newestFirst(_ page: PageRequest) -> ArraySlice<StoredSync> {
-        guard page.offset < events.count else { return [] }
-        let upper = events.count - page.offset
-        return events[max(0, upper - page.limit)..<upper]
+    func newestFirst(_ page: PageRequest) -> [StoredSync] {
+        guard page.offset < blocks.count else { return [] }
+        return blocks.newest(skipping: page.offset, limit: page.limit)
     }
 
     /// Call after each stored event: describes the alert when the streak has just reached
@@ -95,7 +92,7 @@ struct DeviceHistory: Sendable {
             streakAlerted = false
             return nil
         }
-        guard !streakAlerted, let first = streakStart, let last = events.last else {
+        guard !streakAlerted, let first = streakStart, let last = blocks.last else {
             return nil
         }
         streakAlerted = true
@@ -104,32 +101,15 @@ struct DeviceHistory: Sendable {
             lastFailureTimestamp: last.timestamp)
     }
 
-    private mutating func updateStreak(insertedAt position: Int, status: SyncStatus) {
-        let last = events.count - 1
-        if position == last {
+    /// `newer`: how many stored events are newer than the one just inserted (capped past the
+    /// streak's length).
+    private mutating func updateStreak(newer: Int, status: SyncStatus) {
+        if newer == 0 {
             streak = status == .failed ? streak + 1 : 0
-        } else if position >= last - streak {
+        } else if newer <= streak {
             // Inserted inside the trailing run (out of order): count it again.
-            streak = events.reversed().prefix { $0.status == .failed }.count
+            streak = blocks.newestRun { $0.status == .failed }
         }
         // Inserted before the run: the newest events, and so the streak, are unchanged.
-    }
-
-    /// Index of the first event whose timestamp is not less than `timestamp`.
-    private func insertionIndex(for timestamp: Int64) -> Int {
-        if let newest = events.last, newest.timestamp < timestamp {
-            return events.count  // the common case: a device reports in order
-        }
-        var low = 0
-        var high = events.count
-        while low < high {
-            let middle = (low + high) / 2
-            if events[middle].timestamp < timestamp {
-                low = middle + 1
-            } else {
-                high = middle
-            }
-        }
-        return low
     }
 }

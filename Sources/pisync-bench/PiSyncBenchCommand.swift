@@ -7,5 +7,5 @@ struct PiSyncBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pisync-bench",
         abstract: "Benchmarks and load tools for PiSync; compare ratios within one run, not absolute numbers.",
-        subcommands: [Load.self, EchoServer.self, RoundTrips.self, PiSyncBenchCommand.Fill.self, PiSyncBenchCommand.SnapshotLatency.self])
+        subcommands: [Load.self, EchoServer.self, Scale.self, RoundTrips.self, PiSyncBenchCommand.Fill.self, PiSyncBenchCommand.SnapshotLatency.self])
 }

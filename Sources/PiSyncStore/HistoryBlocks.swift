@@ -1,0 +1,126 @@
+/// A device's syncs in ascending timestamp order, kept as blocks of at most
+/// ``maxBlockSize`` events.
+///
+/// An event that arrives late (older than the newest) costs a binary search and a shift inside
+/// one block, not a shift of every newer event: a backlog of late events into a long history
+/// stays linear. Appending the newest event, the common case, appends to the last block, and
+/// reads of the newest pages touch only the last blocks.
+struct HistoryBlocks: Sendable {
+    /// The most events one block holds; a fuller block is split in two.
+    static let maxBlockSize = 1024
+
+    /// Non-empty blocks, each ascending, and ascending across blocks.
+    private(set) var blocks: [[StoredSync]] = []
+    /// The number of events.
+    private(set) var count = 0
+
+    /// The newest event.
+    var last: StoredSync? { blocks.last?.last }
+
+    /// Inserts `event` unless its timestamp is taken. Returns `nil` for a duplicate, else how
+    /// many events are newer than it, counted up to `cap` (a caller that only needs to know
+    /// whether it landed among the newest few passes a small cap).
+    mutating func insert(_ event: StoredSync, countingNewerUpTo cap: Int) -> Int? {
+        guard let lastTimestamp = blocks.last?.last?.timestamp else {
+            blocks.append([event])
+            count = 1
+            return 0
+        }
+        if lastTimestamp < event.timestamp {
+            if blocks[blocks.count - 1].count < Self.maxBlockSize {
+                blocks[blocks.count - 1].append(event)
+            } else {
+                blocks.append([event])
+            }
+            count += 1
+            return 0
+        }
+        // The first block whose newest event is not older than `event` (there is one: the last).
+        let blockIndex = blocks.partitionPoint { $0[$0.count - 1].timestamp >= event.timestamp }
+        let position = blocks[blockIndex].partitionPoint { $0.timestamp >= event.timestamp }
+        if blocks[blockIndex][position].timestamp == event.timestamp { return nil }
+        blocks[blockIndex].insert(event, at: position)
+        count += 1
+        var newer = blocks[blockIndex].count - position - 1
+        var next = blockIndex + 1
+        while newer <= cap, next < blocks.count {
+            newer += blocks[next].count
+            next += 1
+        }
+        if blocks[blockIndex].count > Self.maxBlockSize {
+            let half = blocks[blockIndex].count / 2
+            let upper = Array(blocks[blockIndex][half...])
+            blocks[blockIndex].removeSubrange(half...)
+            blocks.insert(upper, at: blockIndex + 1)
+        }
+        return min(newer, cap)
+    }
+
+    /// Up to `limit` events, ascending, after skipping the `offset` newest.
+    func newest(skipping offset: Int, limit: Int) -> [StoredSync] {
+        var result: [StoredSync] = []
+        var toSkip = offset
+        var wanted = limit
+        for block in blocks.reversed() where wanted > 0 {
+            if toSkip >= block.count {
+                toSkip -= block.count
+                continue
+            }
+            let upper = block.count - toSkip
+            let lower = max(0, upper - wanted)
+            result.insert(contentsOf: block[lower..<upper], at: 0)
+            wanted -= upper - lower
+            toSkip = 0
+        }
+        return result
+    }
+
+    /// The event `distance` places from the newest (0 is the newest).
+    func event(fromNewest distance: Int) -> StoredSync {
+        var remaining = distance
+        for block in blocks.reversed() {
+            if remaining < block.count { return block[block.count - 1 - remaining] }
+            remaining -= block.count
+        }
+        preconditionFailure("event \(distance) from the newest of \(count)")
+    }
+
+    /// How many of the newest events, in a row, satisfy `predicate`.
+    func newestRun(where predicate: (StoredSync) -> Bool) -> Int {
+        var run = 0
+        for block in blocks.reversed() {
+            for event in block.reversed() {
+                guard predicate(event) else { return run }
+                run += 1
+            }
+        }
+        return run
+    }
+
+    /// Every event, ascending, in one array.
+    var all: [StoredSync] {
+        guard blocks.count > 1 else { return blocks.first ?? [] }
+        var result: [StoredSync] = []
+        result.reserveCapacity(count)
+        for block in blocks { result += block }
+        return result
+    }
+
+    /// Makes room in the last block for up to `count` more events (a replay of appends).
+    mutating func reserveCapacity(forAdding added: Int) {
+        guard !blocks.isEmpty else { return }
+        let last = blocks.count - 1
+        blocks[last].reserveCapacity(min(Self.maxBlockSize, blocks[last].count + added))
+    }
+
+    /// Reallocates blocks at their exact size when more than an eighth of one is spare.
+    mutating func trimCapacity() {
+        for index in blocks.indices where blocks[index].capacity - blocks[index].count > blocks[index].count / 8 {
+            let block = blocks[index]
+            blocks[index] = [StoredSync](unsafeUninitializedCapacity: block.count) { buffer, initialized in
+                _ = buffer.initialize(from: block)
+                initialized = block.count
+            }
+        }
+    }
+}
