@@ -129,6 +129,7 @@ let package = Package(
                 "PiSyncProtocol",
                 "PiSyncStore",
                 "PiSyncPersistence",
+                "PiSyncTestSupport",
                 "pisync",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import PiSyncClient
 import PiSyncProtocol
+import PiSyncTestSupport
 import Testing
 
 /// Bad input gets a precise error and never touches other connections.
@@ -154,22 +155,5 @@ struct ProtocolRobustnessTests {
             #expect(!(try await client.ping().version.isEmpty))
             #expect(await eventually { server.server.connectionCount == 1 })
         }
-    }
-}
-
-/// A small seeded generator, so a failure replays.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -8,7 +8,7 @@ import Testing
 struct LateInsertTests {
     @Test("random arrival order over several blocks matches a sorted model", arguments: [1, 2, 3])
     func matchesModel(seed: UInt64) throws {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let store = SyncStore(configuration: StoreConfiguration(alertThreshold: 3, shardCount: 1))
         var model: [Int64: SyncStatus] = [:]
         // Mostly in order, with late ones anywhere: about 5,000 events, several blocks of 1,024.
@@ -34,18 +34,5 @@ struct LateInsertTests {
             let timestamps: [Int64] = history.events.map { $0.timestamp }
             #expect(timestamps == expected)
         }
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a failure can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -47,6 +47,14 @@ enum AlertFanOut {
         return (channels, counter)
     }
 
+    /// Sends a subscribe request with id 1 on the connection.
+    static func subscribe(_ context: ChannelHandlerContext) {
+        let subscribe = Pisync_V1_Request.with { $0.id = 1; $0.subscribeFailureAlerts = .init() }
+        var buffer = context.channel.allocator.buffer(capacity: 8)
+        FrameCodec.writeFrame((try? subscribe.serializedBytes()) ?? [], into: &buffer)
+        context.writeAndFlush(NIOAny(buffer), promise: nil)
+    }
+
     /// Frames received by all subscribers, the subscribe confirmations included.
     final class FrameCounter: Sendable {
         let frames = Atomic<Int>(0)
@@ -63,10 +71,7 @@ enum AlertFanOut {
         }
 
         func channelActive(context: ChannelHandlerContext) {
-            let subscribe = Pisync_V1_Request.with { $0.id = 1; $0.subscribeFailureAlerts = .init() }
-            var buffer = context.channel.allocator.buffer(capacity: 8)
-            FrameCodec.writeFrame((try? subscribe.serializedBytes()) ?? [], into: &buffer)
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            AlertFanOut.subscribe(context)
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -159,10 +159,7 @@ final class AlertArrivals: Sendable {
         }
 
         func channelActive(context: ChannelHandlerContext) {
-            let subscribe = Pisync_V1_Request.with { $0.id = 1; $0.subscribeFailureAlerts = .init() }
-            var buffer = context.channel.allocator.buffer(capacity: 8)
-            FrameCodec.writeFrame((try? subscribe.serializedBytes()) ?? [], into: &buffer)
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            AlertFanOut.subscribe(context)
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
