@@ -62,6 +62,8 @@ public final class WriteAheadLog: SyncJournal, Sendable {
     private let durableMirror = Atomic<UInt64>(0)
     private let appendedMirror = Atomic<UInt64>(0)
     private let appendedBytes = Atomic<UInt64>(0)
+    /// Mirrors `state.fault != nil`, so the check every RecordSync makes takes no lock.
+    private let faulted = Atomic<Bool>(false)
     let segments = Mutex<[LogSegment]>([])
     /// The writer, once the log is open; every use of it holds this lock.
     private let writer = Mutex<LogWriter?>(nil)
@@ -153,7 +155,10 @@ public final class WriteAheadLog: SyncJournal, Sendable {
     public var bytesAppended: UInt64 { appendedBytes.load(ordering: .relaxed) }
 
     /// The disk error the log is stuck on, or `nil` while writes succeed.
-    public var fault: StorageIOError? { state.withLock { $0.fault } }
+    public var fault: StorageIOError? {
+        guard faulted.load(ordering: .acquiring) else { return nil }
+        return state.withLock { $0.fault }
+    }
 
     /// Calls `callback` once every record up to `sequence` is durable, or with the error when
     /// the disk fails first (at once while the log is failing). It is called on the writer
@@ -240,6 +245,7 @@ public final class WriteAheadLog: SyncJournal, Sendable {
             // also see it in durableSequence.
             durableMirror.store(state.durable, ordering: .releasing)
             state.fault = nil
+            faulted.store(false, ordering: .releasing)
             var notice = LogNotice(observer: state.onDurable, durable: state.durable)
             state.waiters.removeAll { waiter in
                 guard waiter.sequence <= state.durable else { return false }
@@ -255,6 +261,7 @@ public final class WriteAheadLog: SyncJournal, Sendable {
     func settleFailed(_ error: StorageIOError, into notice: inout LogNotice) {
         state.withLock { state in
             state.fault = error
+            faulted.store(true, ordering: .releasing)
             notice.failedWaiters += state.waiters
             notice.failure = error
             state.waiters = []

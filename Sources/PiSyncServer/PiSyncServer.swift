@@ -133,7 +133,10 @@ public final class PiSyncServer: Service, Sendable {
         connectionLogger[metadataKey: "connection"] = "\(nextConnectionID.add(1, ordering: .relaxed).newValue)"
         connectionLogger[metadataKey: "peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
         try channel.pipeline.syncOperations.addHandlers(
-            IdleStateHandler(allTimeout: TimeAmount(configuration.idleTimeout)),
+            // Idle means nothing read: a read timeout needs no promise per write, as an "all"
+            // timeout does (it tracks write completions), and a peer that sends nothing while
+            // answers still flow is not idle in any way that matters for 300 s.
+            IdleStateHandler(readTimeout: TimeAmount(configuration.idleTimeout)),
             ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize)),
             MessageToByteHandler(OutboundFrameEncoder()),
             ConnectionHandler(dispatcher: dispatcher, bus: bus, configuration: configuration, logger: connectionLogger))

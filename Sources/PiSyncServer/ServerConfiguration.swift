@@ -21,7 +21,7 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     public var maxFrameSize: Int = 1 << 20
     /// Most events in one RecordSync.
     public var maxBatchSize: Int = 1000
-    /// A connection with no traffic and no open subscription is closed after this long.
+    /// A connection that sends nothing for this long and has no open subscription is closed.
     public var idleTimeout: Duration = .seconds(300)
     /// Connections served at once; further ones get RESOURCE_EXHAUSTED and are closed.
     public var maxConnections: Int = 1024

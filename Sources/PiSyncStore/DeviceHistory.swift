@@ -72,6 +72,14 @@ struct DeviceHistory: Sendable {
         return .stored
     }
 
+    /// Stores `event` as ``insert(_:)`` does and, when stored, takes the alert that became due
+    /// (``takeDueAlert(threshold:deviceID:)``): one dictionary access for both.
+    mutating func insert(_ event: StoredSync, alertThreshold: Int, deviceID: String) -> (InsertOutcome, FailureAlert?) {
+        let outcome = insert(event)
+        guard outcome == .stored else { return (outcome, nil) }
+        return (outcome, takeDueAlert(threshold: alertThreshold, deviceID: deviceID))
+    }
+
     /// Timestamp of the first event of the current streak (`nil` when there is none).
     var streakStart: Int64? {
         streak == 0 ? nil : blocks.event(fromNewest: streak - 1).timestamp

@@ -25,4 +25,11 @@ public struct RecordOutcome: Sendable, Hashable {
 
     /// Creates an empty outcome.
     public init() {}
+
+    /// Adds what storing another part of the batch did.
+    mutating func merge(_ other: RecordOutcome) {
+        accepted += other.accepted
+        duplicates += other.duplicates
+        alerts += other.alerts
+    }
 }

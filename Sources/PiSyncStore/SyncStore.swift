@@ -45,19 +45,38 @@ public final class SyncStore: Sendable {
     @discardableResult
     public func record(_ events: [SyncEvent], now: Int64) -> RecordOutcome {
         var outcome = RecordOutcome()
-        var byShard: [Int: [SyncEvent]] = [:]
+        var sharedDevice: String? = events.first?.deviceID
         for (index, event) in events.enumerated() {
             if let violation = configuration.validator.violation(in: event, now: now) {
                 outcome.rejected.append(.init(index: index, violation: violation))
-            } else {
-                byShard[shardIndex(of: event.deviceID), default: []].append(event)
+            }
+            if sharedDevice != event.deviceID { sharedDevice = nil }
+        }
+        var valid = events  // shared, not copied, unless something was rejected
+        if !outcome.rejected.isEmpty {
+            var rejected = outcome.rejected.makeIterator()
+            var nextRejected = rejected.next()?.index
+            valid = []
+            for (index, event) in events.enumerated() {
+                if index == nextRejected {
+                    nextRejected = rejected.next()?.index
+                } else {
+                    valid.append(event)
+                }
             }
         }
-        for (shard, batch) in byShard {
-            let applied = apply(batch, to: shards[shard])
-            outcome.accepted += applied.accepted
-            outcome.duplicates += applied.duplicates
-            outcome.alerts += applied.alerts
+        if let sharedDevice, !valid.isEmpty {
+            // One device (every single-event request, and batches naming their device): one
+            // shard, without grouping.
+            outcome.merge(apply(valid, to: shard(of: sharedDevice)))
+        } else {
+            var byShard: [Int: [SyncEvent]] = [:]
+            for event in valid {
+                byShard[shardIndex(of: event.deviceID), default: []].append(event)
+            }
+            for (shard, batch) in byShard {
+                outcome.merge(apply(batch, to: shards[shard]))
+            }
         }
         if outcome.accepted > 0 {
             changes.add(UInt64(outcome.accepted), ordering: .relaxed)
@@ -118,30 +137,33 @@ public final class SyncStore: Sendable {
         return shard.state.withLock { state in
             var outcome = RecordOutcome()
             var failedDevices: Set<String> = []
-            var stored: [SyncEvent] = []
+            // The events newly stored, once one was a duplicate; until then, all of `batch`.
+            var stored: [SyncEvent]?
             var due: [FailureAlert] = []
-            stored.reserveCapacity(batch.count)
-            for event in batch {
-                let outcomeOfInsert = state.devices[event.deviceID, default: DeviceHistory()].insert(StoredSync(event))
-                guard outcomeOfInsert == .stored else {
+            for (index, event) in batch.enumerated() {
+                let (inserted, alert) = state.devices[event.deviceID, default: DeviceHistory()].insert(
+                    StoredSync(event), alertThreshold: threshold, deviceID: event.deviceID)
+                guard inserted == .stored else {
+                    if stored == nil { stored = Array(batch[..<index]) }
                     outcome.duplicates += 1
                     continue
                 }
                 outcome.accepted += 1
-                stored.append(event)
+                stored?.append(event)
                 if event.status == .failed {
                     failedDevices.insert(event.deviceID)
                 }
-                if let alert = state.devices[event.deviceID]?.takeDueAlert(threshold: threshold, deviceID: event.deviceID) {
+                if let alert {
                     due.append(alert)
                 }
             }
             indexFailures(of: failedDevices, in: state)
-            guard !stored.isEmpty else { return outcome }
+            let journaled = stored ?? batch
+            guard !journaled.isEmpty else { return outcome }
             if due.isEmpty {
-                journal?.append(stored, lastAlertSequence: 0)
+                journal?.append(journaled, lastAlertSequence: 0)
             } else {
-                outcome.alerts = publish(due, journaling: stored)
+                outcome.alerts = publish(due, journaling: journaled)
             }
             return outcome
         }
