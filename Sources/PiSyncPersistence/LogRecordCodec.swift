@@ -25,6 +25,7 @@ enum LogRecordCodec {
                 index = UInt32(deviceIDs.count)
                 deviceIDs.append(event.deviceID)
                 if deviceIDs.count == 8 {
+                    indexes.reserveCapacity(events.count)
                     for (position, id) in deviceIDs.enumerated() { indexes[id] = UInt32(position) }
                 } else if deviceIDs.count > 8 {
                     indexes[event.deviceID] = index

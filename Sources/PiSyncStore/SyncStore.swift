@@ -6,7 +6,8 @@ import Synchronization
 /// Devices are spread over shards, each behind its own lock, so connections recording for
 /// different devices rarely contend; a call never suspends. The failure index has one lock of
 /// its own and is only taken (after a shard lock, never before) when a failure is stored.
-/// Lock order: shard, then failure index or alert sequence. Alerts are numbered and journaled
+/// Lock order: shards in increasing index (a batch spanning several holds them all until it is
+/// journaled), then failure index or alert sequence. Alerts are numbered and journaled
 /// under those locks but handed to `onAlert` after they are released (``AlertOutbox``), so a
 /// subscriber's delivery never holds up another connection's recording.
 public final class SyncStore: Sendable {
@@ -74,9 +75,9 @@ public final class SyncStore: Sendable {
             for event in valid {
                 byShard[shardIndex(of: event.deviceID), default: []].append(event)
             }
-            for (shard, batch) in byShard {
-                outcome.merge(apply(batch, to: shards[shard]))
-            }
+            let groups = byShard.sorted { $0.key < $1.key }.map { (shard: $0.key, events: $0.value) }
+            var applied = Applied()
+            outcome.merge(apply(groups[...], applied: &applied))
         }
         if outcome.accepted > 0 {
             changes.add(UInt64(outcome.accepted), ordering: .relaxed)
@@ -125,6 +126,15 @@ public final class SyncStore: Sendable {
         }
     }
 
+    /// What storing part of a batch did, before it is journaled.
+    private struct Applied {
+        var outcome = RecordOutcome()
+        /// The events newly stored, in the order they were applied.
+        var stored: [SyncEvent] = []
+        /// Alerts that became due, not numbered yet.
+        var due: [FailureAlert] = []
+    }
+
     /// Stores already-validated events of one shard, updates the failure index, hands the
     /// newly stored events to the journal and publishes the alerts that became due.
     ///
@@ -133,40 +143,60 @@ public final class SyncStore: Sendable {
     /// sequence lock too, so subscribers see increasing numbers and each journal record knows
     /// the highest number its events raised.
     private func apply(_ batch: [SyncEvent], to shard: Shard) -> RecordOutcome {
-        let threshold = configuration.alertThreshold
-        return shard.state.withLock { state in
-            var outcome = RecordOutcome()
-            var failedDevices: Set<String> = []
-            // The events newly stored, once one was a duplicate; until then, all of `batch`.
-            var stored: [SyncEvent]?
-            var due: [FailureAlert] = []
-            for (index, event) in batch.enumerated() {
-                let (inserted, alert) = state.devices[event.deviceID, default: DeviceHistory()].insert(
-                    StoredSync(event), alertThreshold: threshold, deviceID: event.deviceID)
-                guard inserted == .stored else {
-                    if stored == nil { stored = Array(batch[..<index]) }
-                    outcome.duplicates += 1
-                    continue
-                }
-                outcome.accepted += 1
-                stored?.append(event)
-                if event.status == .failed {
-                    failedDevices.insert(event.deviceID)
-                }
-                if let alert {
-                    due.append(alert)
-                }
-            }
-            indexFailures(of: failedDevices, in: state)
-            let journaled = stored ?? batch
-            guard !journaled.isEmpty else { return outcome }
-            if due.isEmpty {
-                journal?.append(journaled, lastAlertSequence: 0)
-            } else {
-                outcome.alerts = publish(due, journaling: journaled)
-            }
-            return outcome
+        shard.state.withLock { state in
+            var applied = Applied()
+            insert(batch, into: &state, applied: &applied)
+            return journal(applied)
         }
+    }
+
+    /// Stores the groups of a batch that spans several shards, holding every shard's lock, taken
+    /// in increasing shard order (so two such calls never deadlock), until the whole batch is
+    /// journaled as one record: one append instead of one per shard, and the journal still
+    /// sees each device's events in the order they were applied.
+    private func apply(_ groups: ArraySlice<(shard: Int, events: [SyncEvent])>, applied: inout Applied) -> RecordOutcome {
+        guard let group = groups.first else { return journal(applied) }
+        return shards[group.shard].state.withLock { state in
+            insert(group.events, into: &state, applied: &applied)
+            return apply(groups.dropFirst(), applied: &applied)
+        }
+    }
+
+    /// Inserts `batch` into one shard's devices and updates the failure index; the caller holds
+    /// the shard's lock.
+    private func insert(_ batch: [SyncEvent], into state: inout ShardState, applied: inout Applied) {
+        let threshold = configuration.alertThreshold
+        var failedDevices: Set<String> = []
+        applied.stored.reserveCapacity(applied.stored.count + batch.count)
+        for event in batch {
+            let (inserted, alert) = state.devices[event.deviceID, default: DeviceHistory()].insert(
+                StoredSync(event), alertThreshold: threshold, deviceID: event.deviceID)
+            guard inserted == .stored else {
+                applied.outcome.duplicates += 1
+                continue
+            }
+            applied.outcome.accepted += 1
+            applied.stored.append(event)
+            if event.status == .failed {
+                failedDevices.insert(event.deviceID)
+            }
+            if let alert {
+                applied.due.append(alert)
+            }
+        }
+        indexFailures(of: failedDevices, in: state)
+    }
+
+    /// Journals what was stored and publishes its alerts; the caller holds the shard locks.
+    private func journal(_ applied: Applied) -> RecordOutcome {
+        var outcome = applied.outcome
+        guard !applied.stored.isEmpty else { return outcome }
+        if applied.due.isEmpty {
+            journal?.append(applied.stored, lastAlertSequence: 0)
+        } else {
+            outcome.alerts = publish(applied.due, journaling: applied.stored)
+        }
+        return outcome
     }
 
     private func indexFailures(of deviceIDs: Set<String>, in state: borrowing ShardState) {
