@@ -1,3 +1,4 @@
+import NIOCore
 import PiSyncStore
 import Synchronization
 
@@ -14,13 +15,27 @@ public final class AlertBus: Sendable {
     /// Creates a bus with no subscribers.
     public init() {}
 
-    /// Hands `alert` to every subscription.
+    /// Hands `alert` to every subscription: at once to those served by the calling thread's
+    /// event loop, and with one task per other event loop for the rest, rather than one
+    /// cross-thread hand-off per subscriber. Tasks on a loop run in order, so each subscriber
+    /// still sees the alerts in sequence order.
     public func publish(_ alert: FailureAlert) {
         let current = subscriptions.withLock { Array($0.values) }
         guard !current.isEmpty else { return }
         let encoded = EncodedAlert(alert)
+        var elsewhere: [ObjectIdentifier: (loop: any EventLoop, subscriptions: [AlertSubscription])] = [:]
         for subscription in current {
-            subscription.offer(encoded)
+            let loop = subscription.eventLoop
+            if loop.inEventLoop {
+                subscription.offer(encoded)
+            } else {
+                elsewhere[ObjectIdentifier(loop), default: (loop, [])].subscriptions.append(subscription)
+            }
+        }
+        for (loop, subscriptions) in elsewhere.values {
+            loop.execute {
+                for subscription in subscriptions { subscription.offer(encoded) }
+            }
         }
     }
 

@@ -31,6 +31,9 @@ final class AlertSubscription: Sendable {
         self.bus = bus
     }
 
+    /// The event loop of the subscriber's connection.
+    var eventLoop: any EventLoop { channel.eventLoop }
+
     /// Whether the stream has ended (cancelled, overflowed or shut down).
     var isEnded: Bool { state.withLock { $0.ended } }
 

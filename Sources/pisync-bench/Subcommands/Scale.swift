@@ -47,7 +47,7 @@ struct Scale: AsyncParsableCommand {
             abstract: "Ingestion with N subscribers connected against without, and alert delivery latency.",
             discussion: """
                 Runs the pipelined RecordSync load, then opens the subscribers and runs it again \
-                while a probe connection records, every 20 ms, three failed syncs of a new device \
+                while a probe connection records, every 100 ms (--probe-interval-ms), three failed syncs of a new device \
                 (an alert at the default threshold). Alert latency is each subscriber's receipt of \
                 the alert less the probe's receipt of the acknowledgement that raised it.
                 """)
@@ -57,6 +57,7 @@ struct Scale: AsyncParsableCommand {
         @Option(help: "Load connections.") var connections = 8
         @Option(help: "Requests in flight per load connection.") var depth = 16
         @Option(help: "Seconds measured per run.") var seconds = 5.0
+        @Option(help: "Milliseconds between the probe's alerts.") var probeIntervalMs = 100
 
         func run() async throws {
             let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
@@ -91,7 +92,7 @@ struct Scale: AsyncParsableCommand {
                     _ = try await client.recordSync(deviceID: device, events: events)
                     acknowledged.withLock { $0[device] = .now() }
                     index += 1
-                    try await Task.sleep(for: .milliseconds(20))
+                    try await Task.sleep(for: .milliseconds(probeIntervalMs))
                 }
             }
             let with = try await PipelinedLoad.run(settings, wire: .varint, templates: try templates(run + "b"))
