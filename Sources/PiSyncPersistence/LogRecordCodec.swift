@@ -9,6 +9,17 @@ enum LogRecordCodec {
     /// because this runs for every RecordSync, under the shard lock, and building the message
     /// costs an allocation per column (LogRecordCodecTests compares the two).
     static func encode(_ events: [SyncEvent], lastAlertSequence: UInt64) -> [UInt8] {
+        if let device = events.first?.deviceID, events.allSatisfy({ $0.deviceID == device }) {
+            // One device, the usual record: no device table to build.
+            var out = ProtobufWriter(capacity: 16 + device.utf8.count + events.count * 24)
+            out.lastAlertSequence(lastAlertSequence)
+            out.deviceID(device)
+            out.tag(4, .lengthDelimited)
+            out.varint(UInt64(events.count))
+            out.bytes.append(contentsOf: repeatElement(0, count: events.count))  // index 0 each
+            out.columns(of: events)
+            return out.bytes
+        }
         var deviceIDs: [String] = []
         var deviceIndex: [UInt32] = []
         deviceIndex.reserveCapacity(events.count)
@@ -34,26 +45,10 @@ enum LogRecordCodec {
             deviceIndex.append(index)
         }
         var out = ProtobufWriter(capacity: 16 + deviceIDs.reduce(0) { $0 + $1.utf8.count + 2 } + events.count * 24)
-        if lastAlertSequence != 0 {
-            out.tag(2, .varint)
-            out.varint(lastAlertSequence)
-        }
-        for id in deviceIDs {
-            out.tag(3, .lengthDelimited)
-            out.varint(UInt64(id.utf8.count))
-            out.bytes.append(contentsOf: id.utf8)
-        }
+        out.lastAlertSequence(lastAlertSequence)
+        for id in deviceIDs { out.deviceID(id) }
         out.packedVarints(4, deviceIndex.lazy.map { UInt64($0) })
-        out.packedVarints(5, events.lazy.map { UInt64(bitPattern: $0.timestamp) })
-        out.packedVarints(6, events.lazy.map { UInt64($0.filesSynced) })
-        out.packedVarints(7, events.lazy.map { UInt64($0.errors) })
-        if !events.isEmpty {
-            out.tag(8, .lengthDelimited)
-            out.varint(UInt64(events.count * 4))
-            for event in events {
-                withUnsafeBytes(of: event.internetSpeed.bitPattern.littleEndian) { out.bytes.append(contentsOf: $0) }
-            }
-        }
+        out.columns(of: events)
         return out.bytes
     }
 
@@ -84,4 +79,33 @@ enum LogRecordCodec {
 struct LogRecordError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+extension ProtobufWriter {
+    /// `LogRecord.last_alert_sequence` (field 2), unless 0.
+    fileprivate mutating func lastAlertSequence(_ sequence: UInt64) {
+        guard sequence != 0 else { return }
+        tag(2, .varint)
+        varint(sequence)
+    }
+
+    /// One `LogRecord.device_ids` entry (field 3).
+    fileprivate mutating func deviceID(_ id: String) {
+        tag(3, .lengthDelimited)
+        varint(UInt64(id.utf8.count))
+        bytes.append(contentsOf: id.utf8)
+    }
+
+    /// The per-event columns, fields 5 to 8, packed.
+    fileprivate mutating func columns(of events: [SyncEvent]) {
+        packedVarints(5, events.lazy.map { UInt64(bitPattern: $0.timestamp) })
+        packedVarints(6, events.lazy.map { UInt64($0.filesSynced) })
+        packedVarints(7, events.lazy.map { UInt64($0.errors) })
+        guard !events.isEmpty else { return }
+        tag(8, .lengthDelimited)
+        varint(UInt64(events.count * 4))
+        for event in events {
+            withUnsafeBytes(of: event.internetSpeed.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+    }
 }

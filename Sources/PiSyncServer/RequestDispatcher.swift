@@ -24,7 +24,7 @@ struct RequestDispatcher: Sendable {
         if mismatched.isEmpty && outcome.rejected.isEmpty {
             return .acknowledgement(id: id, accepted: UInt32(outcome.accepted), duplicates: UInt32(outcome.duplicates))
         }
-        let rejected = (mismatched + outcome.rejected.map { .init(index: positions[$0.index], violation: $0.violation) })
+        let rejected = (mismatched + outcome.rejected.map { .init(index: positions?[$0.index] ?? $0.index, violation: $0.violation) })
             .sorted { $0.index < $1.index }
         if rejected.count == request.events.count, let first = rejected.first {
             let message = request.events.count == 1
@@ -72,21 +72,23 @@ struct RequestDispatcher: Sendable {
     }
 
     /// Gives each event its device (the request's when it names one) and sets aside events that
-    /// contradict the request's device. `positions[i]` is the request index of `events[i]`.
+    /// contradict the request's device. `positions[i]` is the request index of `events[i]`;
+    /// `nil` when nothing was set aside (then it is `i`).
     private func resolveDevices(
         _ request: Pisync_V1_RecordSyncRequest
-    ) -> (events: [SyncEvent], positions: [Int], mismatched: [RecordOutcome.Rejection]) {
+    ) -> (events: [SyncEvent], positions: [Int]?, mismatched: [RecordOutcome.Rejection]) {
         var events: [SyncEvent] = []
-        var positions: [Int] = []
+        // Built only once an event is set aside; until then, positions are the indexes.
+        var positions: [Int]?
         var mismatched: [RecordOutcome.Rejection] = []
         events.reserveCapacity(request.events.count)
-        positions.reserveCapacity(request.events.count)
         for (index, event) in request.events.enumerated() {
             var deviceID = event.deviceID
             if !request.deviceID.isEmpty {
                 if !deviceID.isEmpty && deviceID != request.deviceID {
                     let message = "event names device '\(deviceID)' but the request is for '\(request.deviceID)'"
                     mismatched.append(.init(index: index, violation: FieldViolation(field: "device_id", message: message)))
+                    if positions == nil { positions = Array(0..<index) }
                     continue
                 }
                 deviceID = request.deviceID
@@ -95,7 +97,7 @@ struct RequestDispatcher: Sendable {
                 SyncEvent(
                     deviceID: deviceID, timestamp: event.timestamp, filesSynced: event.totalFilesSynced,
                     errors: event.totalErrors, internetSpeed: event.internetSpeed))
-            positions.append(index)
+            positions?.append(index)
         }
         return (events, positions, mismatched)
     }

@@ -167,16 +167,21 @@ public final class SyncStore: Sendable {
     private func insert(_ batch: [SyncEvent], into state: inout ShardState, applied: inout Applied) {
         let threshold = configuration.alertThreshold
         var failedDevices: Set<String> = []
-        applied.stored.reserveCapacity(applied.stored.count + batch.count)
-        for event in batch {
+        // The common case, one batch and no duplicate, journals `batch` itself.
+        var sharing = applied.stored.isEmpty
+        for (index, event) in batch.enumerated() {
             let (inserted, alert) = state.devices[event.deviceID, default: DeviceHistory()].insert(
                 StoredSync(event), alertThreshold: threshold, deviceID: event.deviceID)
             guard inserted == .stored else {
+                if sharing {
+                    applied.stored = Array(batch[..<index])
+                    sharing = false
+                }
                 applied.outcome.duplicates += 1
                 continue
             }
             applied.outcome.accepted += 1
-            applied.stored.append(event)
+            if !sharing { applied.stored.append(event) }
             if event.status == .failed {
                 failedDevices.insert(event.deviceID)
             }
@@ -184,6 +189,7 @@ public final class SyncStore: Sendable {
                 applied.due.append(alert)
             }
         }
+        if sharing { applied.stored = batch }
         indexFailures(of: failedDevices, in: state)
     }
 

@@ -30,7 +30,7 @@ struct LogRecordCodecTests {
     func sameBytes(count: Int) throws {
         var generator = SystemRandomNumberGenerator()
         for round in 0..<20 {
-            let devices = Int.random(in: 1...max(1, count), using: &generator)
+            let devices = round < 2 ? 1 : Int.random(in: 1...max(1, count), using: &generator)  // one device: the fast path
             let events = (0..<count).map { index in
                 SyncEvent(
                     deviceID: "device-\(Int.random(in: 0..<devices, using: &generator))-" + String(repeating: "x", count: round),
