@@ -101,6 +101,7 @@ let package = Package(
             name: "PiSyncProtocolTests",
             dependencies: [
                 "PiSyncProtocol",
+                "PiSyncTestSupport",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -98,6 +98,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     private func process(_ frame: ByteBuffer, _ context: ChannelHandlerContext) {
+        if let (id, call) = RecordSyncDecoder.decode(frame) {
+            // The plain RecordSync, read without swift-protobuf's generic decoder.
+            guard !closing else {
+                respond(.failure(id: id, .unavailable, "server is shutting down"), context)
+                return
+            }
+            respond(dispatcher.recordSync(id: id, call), context, waiting: .write)
+            return
+        }
         let request: Pisync_V1_Request
         do {
             request = try Pisync_V1_Request(serializedBytes: frame.readableBytesSpan)
