@@ -43,6 +43,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// Inside a burst of requests (a read, or frames resumed from the backlog): waits for the
     /// log start at its end, after one write-through for the whole burst.
     private var inBurst = false
+    /// Answers encoded but not yet handed to the channel: a burst's answers leave as one buffer
+    /// (one pass through the outbound pipeline and one write entry instead of one per answer).
+    private var coalesced = ByteBuffer()
+    private let encoder = OutboundFrameEncoder()
 
     init(dispatcher: RequestDispatcher, bus: AlertBus, configuration: ServerConfiguration, logger: Logger) {
         self.dispatcher = dispatcher
@@ -136,7 +140,30 @@ final class ConnectionHandler: ChannelDuplexHandler {
             log.writeThrough()
             awaitQueue(context)
         }
+        pushCoalesced(context)
         context.flush()
+    }
+
+    /// Encodes `frame` behind the answers not yet handed to the channel.
+    private func emit(_ frame: OutboundFrame, _ context: ChannelHandlerContext) {
+        do {
+            try encoder.encode(data: frame, out: &coalesced)
+            // Large answers go on at once, so that the channel's writability (which pauses
+            // input) sees them.
+            if coalesced.readableBytes >= 16 * 1024 { pushCoalesced(context) }
+        } catch {
+            // Serializing a response cannot fail; were it to, the pipeline's encoder reports it.
+            pushCoalesced(context)
+            context.write(wrapOutboundOut(frame), promise: nil)
+        }
+    }
+
+    /// Hands the coalesced answers to the channel (unflushed), before anything else is written
+    /// to it, so that answers keep their order with what follows.
+    private func pushCoalesced(_ context: ChannelHandlerContext) {
+        guard coalesced.readableBytes > 0 else { return }
+        context.write(wrapOutboundOut(.encoded(coalesced)), promise: nil)
+        coalesced = context.channel.allocator.buffer(capacity: 256)
     }
 
     private func handle(_ request: Pisync_V1_Request, _ context: ChannelHandlerContext) {
@@ -221,6 +248,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 context)
             return
         }
+        pushCoalesced(context)  // answers before the stream's end, in order
         subscription.end(.cancelled, "subscription cancelled by client")
         respond(.with { $0.id = id; $0.cancel = .with { $0.subscriptionID = subscriptionID } }, context)
     }
@@ -241,6 +269,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             close(context, notice: .failure(id: 0, .unavailable, "connection idle too long; closing"))
         case is ServerShutdownEvent:
             closing = true
+            pushCoalesced(context)
             for subscription in subscriptions.values {
                 subscription.end(.unavailable, "server is shutting down")
             }
@@ -289,8 +318,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
         then: (() -> Void)? = nil
     ) {
         guard responses.enqueue(response, waiting: waiting, then: then) else {
-            context.write(wrapOutboundOut(response), promise: nil)
-            then?()
+            emit(response, context)
+            if let then {
+                pushCoalesced(context)
+                then()
+            }
             return
         }
         if !inBurst { awaitQueue(context) }
@@ -345,9 +377,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// Writes released responses, runs what waits on each, flushes, and ends the wait.
     private func writeReleased(_ ready: [ResponseQueue.Entry], _ context: ChannelHandlerContext) {
         for entry in ready {
-            context.write(wrapOutboundOut(entry.response), promise: nil)
-            entry.then?()
+            emit(entry.response, context)
+            if let then = entry.then {
+                pushCoalesced(context)
+                then()
+            }
         }
+        pushCoalesced(context)
         context.flush()
         responses.awaited()
     }
@@ -370,6 +406,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             return
         }
         let written = context.eventLoop.makePromise(of: Void.self)
+        pushCoalesced(context)
         context.writeAndFlush(wrapOutboundOut(.response(notice)), promise: written)
         let channel = context.channel
         written.futureResult.whenComplete { _ in channel.close(promise: nil) }

@@ -11,13 +11,16 @@ enum OutboundFrame: Sendable {
     /// `Response{id, record_sync: {accepted, duplicates}}` with no rejections: the answer to
     /// almost every RecordSync, encoded by hand without building the message.
     case acknowledgement(id: UInt64, accepted: UInt32, duplicates: UInt32)
+    /// Frames encoded already (a burst's answers, coalesced into one buffer by the connection).
+    case encoded(ByteBuffer)
 
-    /// The id of the request it answers.
+    /// The id of the request it answers (0 for coalesced frames).
     var id: UInt64 {
         switch self {
         case .response(let response): response.id
         case .alert(let subscriptionID, _): subscriptionID
         case .acknowledgement(let id, _, _): id
+        case .encoded: 0
         }
     }
 
@@ -36,6 +39,10 @@ enum OutboundFrame: Sendable {
                 $0.id = id
                 $0.recordSync = .with { $0.accepted = accepted; $0.duplicates = duplicates }
             }
+        case .encoded(var buffer):
+            // The first frame of the buffer.
+            guard let body = try? FrameCodec.readFrame(from: &buffer, maxFrameSize: .max) else { return .init() }
+            return (try? Pisync_V1_Response(serializedBytes: Array(body.readableBytesView))) ?? .init()
         }
     }
 }
@@ -87,6 +94,8 @@ struct OutboundFrameEncoder: MessageToByteEncoder, Sendable {
             out.writeInteger(Self.failureAlertTag)
             FrameCodec.writeVarint(UInt64(alertLength), into: &out)
             out.writeBytes(alert.bytes)
+        case .encoded(var buffer):
+            out.writeBuffer(&buffer)
         case .acknowledgement(let id, let accepted, let duplicates):
             // Fields at their default are left out, as swift-protobuf does.
             let acceptedLength = accepted == 0 ? 0 : 1 + Self.varintLength(UInt64(accepted))
