@@ -32,7 +32,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let bus: AlertBus
     private let configuration: ServerConfiguration
     private let logger: Logger
-    private var subscriptions: [UInt64: AlertSubscription] = [:]
+    private let subscriptions: ConnectionSubscriptions
     private var closing = false
     private var responses: ResponseQueue
     /// Frames read while input is paused, in order.
@@ -54,6 +54,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         self.bus = bus
         self.configuration = configuration
         self.logger = logger
+        self.subscriptions = ConnectionSubscriptions(bus: bus, configuration: configuration)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -189,28 +190,14 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     private func subscribe(id: UInt64, _ context: ChannelHandlerContext) {
-        subscriptions = subscriptions.filter { !$0.value.isEnded }
-        guard subscriptions[id] == nil else {
-            respond(.failure(id: id, .invalidArgument, "a subscription with id \(id) is already open", field: "id"), context)
+        let subscription: AlertSubscription
+        switch subscriptions.open(id: id, channel: context.channel, logger: logger) {
+        case .refused(let refusal):
+            respond(refusal, context)
             return
+        case .opened(let opened):
+            subscription = opened
         }
-        let perConnection = configuration.maxSubscriptionsPerConnection
-        guard subscriptions.count < perConnection else {
-            let message = "this connection has its limit of \(perConnection) subscriptions open; cancel one first"
-            respond(.failure(id: id, .resourceExhausted, message), context)
-            return
-        }
-        guard bus.reserve(limit: configuration.maxSubscriptions) else {
-            let message = "the server has its limit of \(configuration.maxSubscriptions) subscriptions open; retry later"
-            respond(.failure(id: id, .resourceExhausted, message), context)
-            return
-        }
-        if subscriptions.isEmpty {
-            boundSocketBuffers(context)
-        }
-        let subscription = AlertSubscription(
-            id: id, capacity: configuration.subscriberBufferSize, channel: context.channel, bus: bus)
-        subscriptions[id] = subscription
         // The confirmation enters the pipeline (after every earlier response) before the
         // subscription can deliver anything.
         let confirmation = Pisync_V1_Response.with {
@@ -227,22 +214,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Caps what the kernel and NIO may buffer for this connection once it streams alerts, so a
-    /// subscriber that stops reading shows up in its own alert buffer after kilobytes, not
-    /// after the megabytes that send-buffer autotuning would allow.
-    private func boundSocketBuffers(_ context: ChannelHandlerContext) {
-        guard let options = context.channel.syncOptions else { return }
-        let size = max(1024, configuration.subscriberSendBuffer)
-        do {
-            try options.setOption(.socketOption(.so_sndbuf), value: SocketOptionValue(clamping: size))
-            try options.setOption(.writeBufferWaterMark, value: .init(low: size / 2, high: size))
-        } catch {
-            logger.debug("could not bound the subscriber's send buffers: \(error)")
-        }
-    }
-
     private func cancel(id: UInt64, subscriptionID: UInt64, _ context: ChannelHandlerContext) {
-        guard let subscription = subscriptions.removeValue(forKey: subscriptionID), !subscription.isEnded else {
+        guard let subscription = subscriptions.remove(subscriptionID) else {
             respond(
                 .failure(id: id, .notFound, "no open subscription with id \(subscriptionID)", field: "subscription_id"),
                 context)
@@ -255,7 +228,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
-            for subscription in subscriptions.values { subscription.drain() }
+            subscriptions.drain()
             resumeInput(context)
         }
         context.fireChannelWritabilityChanged()
@@ -264,16 +237,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
         case is IdleStateHandler.IdleStateEvent:
-            if subscriptions.values.contains(where: { !$0.isEnded }) { return }  // a subscriber is never idle
+            if subscriptions.hasLive { return }  // a subscriber is never idle
             logger.debug("closing idle connection")
             close(context, notice: .failure(id: 0, .unavailable, "connection idle too long; closing"))
         case is ServerShutdownEvent:
             closing = true
             pushCoalesced(context)
-            for subscription in subscriptions.values {
-                subscription.end(.unavailable, "server is shutting down")
-            }
-            subscriptions = [:]
+            subscriptions.endAll(.unavailable, "server is shutting down")
             close(context, notice: .failure(id: 0, .unavailable, "server is shutting down"))
         default:
             context.fireUserInboundEventTriggered(event)
@@ -295,12 +265,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        for subscription in subscriptions.values {
-            // Ended, not only removed: a confirmation still queued behind the log must not
-            // add it to the bus after the connection is gone.
-            subscription.end(.unavailable, "connection closed")
-        }
-        subscriptions = [:]
+        // Ended, not only removed: a confirmation still queued behind the log must not add a
+        // subscription to the bus after the connection is gone.
+        subscriptions.endAll(.unavailable, "connection closed")
         context.fireChannelInactive()
     }
 
