@@ -15,10 +15,11 @@ public final class AlertBus: Sendable {
     /// Creates a bus with no subscribers.
     public init() {}
 
-    /// Hands `alert` to every subscription: at once to those served by the calling thread's
-    /// event loop, and with one task per other event loop for the rest, rather than one
-    /// cross-thread hand-off per subscriber. Tasks on a loop run in order, so each subscriber
-    /// still sees the alerts in sequence order.
+    /// Hands `alert` to every subscription: written at once to those served by the calling
+    /// thread's event loop; queued, right here, in the buffer of every other one, whose loop
+    /// then gets one task that drains all of them (rather than one cross-thread hand-off per
+    /// subscriber). Queuing before returning keeps sequence order: an alert published later
+    /// on the subscriber's own loop finds this one waiting and goes behind it.
     public func publish(_ alert: FailureAlert) {
         let current = subscriptions.withLock { Array($0.values) }
         guard !current.isEmpty else { return }
@@ -29,12 +30,13 @@ public final class AlertBus: Sendable {
             if loop.inEventLoop {
                 subscription.offer(encoded)
             } else {
+                subscription.offer(encoded, drainScheduled: true)
                 elsewhere[ObjectIdentifier(loop), default: (loop, [])].subscriptions.append(subscription)
             }
         }
         for (loop, subscriptions) in elsewhere.values {
             loop.execute {
-                for subscription in subscriptions { subscription.offer(encoded) }
+                for subscription in subscriptions { subscription.drain() }
             }
         }
     }

@@ -44,7 +44,9 @@ final class AlertSubscription: Sendable {
     /// loop is busy publishing and could not drain a queue until the whole burst is in. A
     /// burst is flushed once, when the loop's current pass (every read it is handling) is
     /// done, or sooner whenever the write buffer fills; not once per alert.
-    func offer(_ alert: EncodedAlert) {
+    /// `drainScheduled: true` says the caller will run ``drain()`` on the event loop (the bus
+    /// does, once per loop for all its subscribers): the alert is queued, not handed over.
+    func offer(_ alert: EncodedAlert, drainScheduled callerDrains: Bool = false) {
         enum Action { case none, writeNow(flush: Bool), drain, overflow }
         let onLoop = channel.eventLoop.inEventLoop
         let action = state.withLock { state -> Action in
@@ -61,7 +63,7 @@ final class AlertSubscription: Sendable {
             state.pending.append(alert)
             guard !state.drainScheduled else { return .none }
             state.drainScheduled = true
-            return .drain
+            return callerDrains ? .none : .drain
         }
         switch action {
         case .none:
