@@ -122,13 +122,12 @@ final class LogWriter: @unchecked Sendable {
     /// When the writer thread must wake up even if nothing is appended.
     func wakeDeadline() -> DispatchTime {
         if fault != nil { return .now() + configuration.retryInterval.dispatchInterval }
-        if configuration.fsync == .interval, !unsynced.isEmpty { return nextSync }
-        if configuration.fsync != .always {
-            // Appends do not wake the thread under these policies (the event loops write
-            // through); this catches any append no write-through followed.
-            return .now() + .milliseconds(5)
-        }
-        return .distantFuture
+        guard configuration.fsync != .always else { return .distantFuture }
+        // Appends do not wake the thread under these policies (the event loops write through);
+        // this catches, within 5 ms, any append no write-through followed.
+        let poll = DispatchTime.now() + .milliseconds(5)
+        if configuration.fsync == .interval, !unsynced.isEmpty { return min(nextSync, poll) }
+        return poll
     }
 
     /// Writes a batch of records; under `always`, syncs it.

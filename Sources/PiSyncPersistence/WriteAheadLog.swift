@@ -67,6 +67,9 @@ public final class WriteAheadLog: SyncJournal, Sendable {
     let segments = Mutex<[LogSegment]>([])
     /// The writer, once the log is open; every use of it holds this lock.
     private let writer = Mutex<LogWriter?>(nil)
+    /// Set while the writer thread holds the lock: its pass may sync, roll a segment or recover
+    /// from a fault, and an event loop must not wait for that.
+    private let writerThreadBusy = Atomic<Bool>(false)
 
     /// A log in `configuration.directory`; nothing is read or written until ``open(after:snapshotSequence:)``.
     public init(configuration: Configuration, fileSystem: any StorageFileSystem = PosixFileSystem()) {
@@ -121,13 +124,27 @@ public final class WriteAheadLog: SyncJournal, Sendable {
     /// Under `interval` and `never`: writes everything appended so far on the calling thread,
     /// unless the disk is failing (the writer thread then retries), and answers the waiters of
     /// what it wrote. Call it at the end of a burst of appends. Does nothing under `always`.
+    ///
+    /// It never waits for the writer thread, whose pass may be an `fdatasync`, a segment
+    /// roll-over or fault recovery on a slow or hung disk: then it leaves the records to that
+    /// pass (woken at once) and the waiters are answered from there. It only waits out another
+    /// event loop's write-through, which is one `write` into the page cache.
     public func writeThrough() {
         guard writesThrough else { return }
-        let (notice, wake) = writer.withLock { writer in
-            writer?.writeThrough(self) ?? (LogNotice(), false)
+        while true {
+            let attempt = writer.withLockIfAvailable { writer in
+                writer?.writeThrough(self) ?? (LogNotice(), false)
+            }
+            if let (notice, wake) = attempt {
+                notice.deliver()
+                if wake { wakeup.signal() }
+                return
+            }
+            if writerThreadBusy.load(ordering: .acquiring) {
+                wakeup.signal()
+                return
+            }
         }
-        notice.deliver()
-        if wake { wakeup.signal() }
     }
 
     /// The writer thread: passes until the log is closed.
@@ -135,7 +152,11 @@ public final class WriteAheadLog: SyncJournal, Sendable {
         while true {
             let deadline = writer.withLock { $0?.wakeDeadline() } ?? .distantFuture
             _ = wakeup.wait(timeout: deadline)
-            let notice = writer.withLock { $0?.step(self) } ?? LogNotice(stopped: true)
+            let notice = writer.withLock { writer in
+                writerThreadBusy.store(true, ordering: .releasing)
+                defer { writerThreadBusy.store(false, ordering: .releasing) }
+                return writer?.step(self)
+            } ?? LogNotice(stopped: true)
             notice.deliver()
             if notice.stopped {
                 stopped()

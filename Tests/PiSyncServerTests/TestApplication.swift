@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import NIOPosix
+import NIOCore
 import PiSyncClient
 import PiSyncPersistence
 import PiSyncServer
@@ -15,6 +17,7 @@ struct TestApplication {
 
     static func with<T>(
         dataDirectory: String? = nil,
+        group eventLoops: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         _ configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: (TestApplication) async throws -> T
     ) async throws -> T {
@@ -27,7 +30,8 @@ struct TestApplication {
         configure(&configuration)
         let logger = Logger(label: "pisync-test", factory: { _ in SwiftLogNoOpLogHandler() })
         let files = ControlledFileSystem()
-        let application = try PiSyncApplication(configuration: configuration, logger: logger, fileSystem: files)
+        let application = try PiSyncApplication(
+            configuration: configuration, logger: logger, fileSystem: files, group: eventLoops)
         let group = ServiceGroup(services: application.services, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
