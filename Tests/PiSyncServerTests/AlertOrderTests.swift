@@ -4,7 +4,7 @@ import PiSyncProtocol
 import Testing
 
 /// Subscribers see alerts in sequence order when they are raised on several event loops.
-@Suite("Alert order across event loops", .timeLimit(.minutes(1)))
+@Suite("Alert order across event loops", .serialized, .timeLimit(.minutes(1)))
 struct AlertOrderTests {
     // Regression (review of issue 7's fan-out): an alert handed to another loop's subscribers
     // through a task could be overtaken by a later alert published on that loop itself, which

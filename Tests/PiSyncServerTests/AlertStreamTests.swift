@@ -22,7 +22,9 @@ struct AlertStreamTests {
         }
     }
 
-    @Test("subscribers on two connections get the alert within 1 s of the third failure, once")
+    // The bound is loose on purpose: the alert takes milliseconds (13 ms for the whole test on
+    // a quiet machine), but CI runs the crash suites beside it on 2 cores, and once took 1.02 s.
+    @Test("subscribers on two connections get the alert within 5 s of the third failure, once")
     func alertReachesEverySubscriber() async throws {
         try await TestServer.with { server in
             let first = try await server.client()
@@ -40,7 +42,7 @@ struct AlertStreamTests {
             for stream in streams {
                 var alerts = stream.makeAsyncIterator()
                 let alert = try #require(try await alerts.next())
-                #expect(ContinuousClock.now - third < .seconds(1))
+                #expect(ContinuousClock.now - third < .seconds(5))
                 #expect(alert.deviceID == "pibox-1" && alert.consecutiveFailures == 3)
                 #expect(alert.firstFailureTimestamp == Self.base && alert.lastFailureTimestamp == Self.base + 2000)
                 #expect(alert.sequence == 1)
