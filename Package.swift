@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "PiSyncStore", targets: ["PiSyncStore"]),
         .library(name: "PiSyncPersistence", targets: ["PiSyncPersistence"]),
         .library(name: "PiSyncServer", targets: ["PiSyncServer"]),
+        .library(name: "PiSyncAuth", targets: ["PiSyncAuth"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -20,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // The wire contract: generated messages and the varint frame codec.
@@ -39,6 +41,11 @@ let package = Package(
                 "PiSyncStore",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
+        ),
+        // Device and operator tokens: HMAC-SHA256 under the server's secrets. No NIO.
+        .target(
+            name: "PiSyncAuth",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
         // The NIO server, request dispatch, alert subscriptions and configuration.
         .target(
@@ -66,6 +73,7 @@ let package = Package(
         .executableTarget(
             name: "pisync",
             dependencies: [
+                "PiSyncAuth",
                 "PiSyncClient",
                 "PiSyncServer",
                 "PiSyncStore",
@@ -113,6 +121,10 @@ let package = Package(
             name: "PiSyncTestSupport",
             dependencies: ["PiSyncStore"],
             path: "Tests/PiSyncTestSupport"
+        ),
+        .testTarget(
+            name: "PiSyncAuthTests",
+            dependencies: ["PiSyncAuth"]
         ),
         .testTarget(
             name: "PiSyncStoreTests",
