@@ -4,6 +4,8 @@ public enum FrameError: Error, Sendable, Hashable, CustomStringConvertible {
     case frameTooLarge(length: UInt64, limit: Int)
     /// The length prefix is not a valid varint (longer than 10 bytes, or over 64 bits).
     case malformedLength
+    /// A frame began to arrive but was not complete within the deadline (a slowloris peer).
+    case incompleteFrameTimeout(Duration)
 
     public var description: String {
         switch self {
@@ -11,6 +13,8 @@ public enum FrameError: Error, Sendable, Hashable, CustomStringConvertible {
             return "frame of \(length) bytes exceeds the \(limit)-byte limit"
         case .malformedLength:
             return "frame length is not a valid varint (more than 10 bytes or over 64 bits): framing lost"
+        case .incompleteFrameTimeout(let deadline):
+            return "a frame began to arrive but was not complete within \(deadline); closing"
         }
     }
 }

@@ -6,6 +6,8 @@ public enum StatusCode: UInt32, Sendable, CaseIterable, CustomStringConvertible 
     case unknown = 2
     /// A field is malformed or out of range, or the frame is not a request.
     case invalidArgument = 3
+    /// A frame was not complete within the server's frame deadline.
+    case deadlineExceeded = 4
     /// The named device or subscription does not exist.
     case notFound = 5
     case alreadyExists = 6
@@ -26,6 +28,7 @@ public enum StatusCode: UInt32, Sendable, CaseIterable, CustomStringConvertible 
         case .cancelled: "CANCELLED"
         case .unknown: "UNKNOWN"
         case .invalidArgument: "INVALID_ARGUMENT"
+        case .deadlineExceeded: "DEADLINE_EXCEEDED"
         case .notFound: "NOT_FOUND"
         case .alreadyExists: "ALREADY_EXISTS"
         case .resourceExhausted: "RESOURCE_EXHAUSTED"

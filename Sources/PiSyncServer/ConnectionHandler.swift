@@ -254,7 +254,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
         switch error {
         case let frameError as FrameError:
             logger.info("closing connection: \(frameError)")
-            let code: StatusCode = if case .frameTooLarge = frameError { .resourceExhausted } else { .invalidArgument }
+            let code: StatusCode =
+                switch frameError {
+                case .frameTooLarge: .resourceExhausted
+                case .incompleteFrameTimeout: .deadlineExceeded
+                case .malformedLength: .invalidArgument
+                }
             close(context, notice: .failure(id: 0, code, frameError.description))
         case is ByteToMessageDecoderError:
             context.close(promise: nil)  // EOF in the middle of a frame

@@ -137,6 +137,7 @@ public final class PiSyncServer: Service, Sendable {
             // timeout does (it tracks write completions), and a peer that sends nothing while
             // answers still flow is not idle in any way that matters for 300 s.
             IdleStateHandler(readTimeout: TimeAmount(configuration.idleTimeout)),
+            FrameDeadlineHandler(deadline: configuration.frameTimeout),
             ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize)),
             MessageToByteHandler(OutboundFrameEncoder()),
             ConnectionHandler(dispatcher: dispatcher, bus: bus, configuration: configuration, logger: connectionLogger))

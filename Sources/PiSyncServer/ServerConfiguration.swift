@@ -19,6 +19,9 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     public var logSegmentBytes: Int = 16 << 20
     /// Largest frame body, in bytes; a larger declared length closes the connection.
     public var maxFrameSize: Int = 1 << 20
+    /// Once a frame has begun to arrive, all of it must within this long (a peer that dribbles a
+    /// frame byte by byte, slowloris, is closed with DEADLINE_EXCEEDED).
+    public var frameTimeout: Duration = .seconds(30)
     /// Most events in one RecordSync.
     public var maxBatchSize: Int = 1000
     /// A connection that sends nothing for this long and has no open subscription is closed.
@@ -79,7 +82,7 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "max_frame_size=\(maxFrameSize) max_batch_size=\(maxBatchSize) idle_timeout=\(idleTimeout.logText) "
+        "max_frame_size=\(maxFrameSize) frame_timeout=\(frameTimeout.logText) max_batch_size=\(maxBatchSize) idle_timeout=\(idleTimeout.logText) "
             + "max_connections=\(maxConnections) connection_write_buffer=\(connectionWriteBuffer) "
             + "max_pipelined_requests=\(maxPipelinedRequests) max_subscriptions=\(maxSubscriptions) "
             + "max_subscriptions_per_connection=\(maxSubscriptionsPerConnection) subscriber_buffer=\(subscriberBufferSize) "

@@ -17,6 +17,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Data directory for snapshots (PISYNC_DATA_DIR; default ./pisync-data).") var dataDir: String?
     @Option(help: "Largest frame body in bytes (PISYNC_MAX_FRAME_SIZE; default 1048576).") var maxFrameSize: Int?
     @Option(help: "Most events per RecordSync (PISYNC_MAX_BATCH_SIZE; default 1000).") var maxBatchSize: Int?
+    @Option(help: "Seconds a frame may take to arrive once it has begun (PISYNC_FRAME_TIMEOUT; default 30).")
+    var frameTimeout: Int?
     @Option(help: "Seconds before an idle connection is closed (PISYNC_IDLE_TIMEOUT; default 300).") var idleTimeout: Int?
     @Option(help: "Connections served at once (PISYNC_MAX_CONNECTIONS; default 1024).") var maxConnections: Int?
     @Option(help: "Alerts buffered per subscriber (PISYNC_SUBSCRIBER_BUFFER; default 1024).") var subscriberBuffer: Int?
@@ -89,6 +91,9 @@ struct Serve: AsyncParsableCommand {
             ?? configuration.maxFrameSize
         configuration.maxBatchSize = try positive(settings.value(maxBatchSize, "MAX_BATCH_SIZE"), "max-batch-size")
             ?? configuration.maxBatchSize
+        if let seconds = try positive(settings.value(frameTimeout, "FRAME_TIMEOUT"), "frame-timeout") {
+            configuration.frameTimeout = .seconds(seconds)
+        }
         if let seconds = try positive(settings.value(idleTimeout, "IDLE_TIMEOUT"), "idle-timeout") {
             configuration.idleTimeout = .seconds(seconds)
         }
