@@ -14,21 +14,21 @@ struct SlowlorisTests {
 
     @Test("a frame dribbled a byte at a time is cut at the deadline with DEADLINE_EXCEEDED")
     func dribbledFrameIsCut() async throws {
-        try await TestServer.with({ $0.frameTimeout = .milliseconds(500) }) { server in
+        try await TestServer.with({ $0.frameTimeout = .seconds(1) }) { server in
             let raw = try await RawConnection.connect(port: server.port)
-            // A 200-byte RecordSync announced, then one byte every 100 ms.
-            try await raw.sendRaw([0xC8, 0x01])
+            // A 200-byte RecordSync announced, then a byte every 100 ms for at most 0.6 s, then
+            // nothing: bytes the server has not read when it closes make its kernel reset the
+            // connection, which can lose the notice. The bytes do not extend the deadline.
             let started = ContinuousClock.now
-            let dribble = Task {
-                for _ in 0..<50 {
-                    try await Task.sleep(for: .milliseconds(100))
-                    try await raw.sendRaw([0x08])
-                }
+            try await raw.sendRaw([0xC8, 0x01])
+            while ContinuousClock.now - started < .milliseconds(500) {
+                try await Task.sleep(for: .milliseconds(100))
+                guard ContinuousClock.now - started < .milliseconds(600) else { break }
+                try await raw.sendRaw([0x08])
             }
             let notice = try #require(try await raw.next())
-            dribble.cancel()
             #expect(notice.id == 0 && notice.error.code == StatusCode.deadlineExceeded.rawValue, "\(notice)")
-            #expect(ContinuousClock.now - started < .seconds(3))
+            #expect(ContinuousClock.now - started < .seconds(5))  // 1 s, plus a loaded machine
             #expect(try await raw.next() == nil, "the connection is closed after the notice")
         }
     }
