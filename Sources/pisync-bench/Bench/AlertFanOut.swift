@@ -33,18 +33,28 @@ enum AlertFanOut {
     /// returns them and a way to read the count.
     static func subscribers(count: Int, port: Int, group: any EventLoopGroup) async throws -> ([any Channel], FrameCounter) {
         let counter = FrameCounter()
+        let channels = try await connect(count: count, port: port, group: group) { CountingSubscriber(counter: counter) }
+        return (channels, counter)
+    }
+
+    /// Opens `count` connections whose frames go to a handler from `makeHandler` (which should
+    /// subscribe when its connection opens, with ``subscribe(_:)``).
+    static func connect(
+        count: Int, port: Int, group: any EventLoopGroup,
+        makeHandler: @escaping @Sendable () -> any ChannelInboundHandler
+    ) async throws -> [any Channel] {
         var channels: [any Channel] = []
         for _ in 0..<count {
             channels.append(try await ClientBootstrap(group: group)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandlers(
-                            ByteToMessageHandler(FrameDecoder(maxFrameSize: 1 << 20)), CountingSubscriber(counter: counter))
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: 1 << 20)))
+                        try channel.pipeline.syncOperations.addHandler(makeHandler())
                     }
                 }
                 .connect(host: "127.0.0.1", port: port).get())
         }
-        return (channels, counter)
+        return channels
     }
 
     /// Sends a subscribe request with id 1 on the connection.

@@ -1,6 +1,7 @@
 import Histogram
 import NIOCore
 import NIOPosix
+import PiSyncProtocol
 
 /// An open pipeline per connection: each connection keeps `depth` requests in flight, sending
 /// the next as each answer arrives, for a warm-up and then a measured window. Answers are only
@@ -125,7 +126,15 @@ enum PipelinedLoad {
                 pending = nil
             }
             let now = NIODeadline.now()
-            while takeAnswer(from: &buffer) {
+            while true {
+                let answered: Bool
+                do {
+                    answered = try takeAnswer(from: &buffer)
+                } catch {
+                    errorCaught(context: context, error: error)  // framing lost: the run fails
+                    return
+                }
+                guard answered else { break }
                 guard let sent = sentAt.popFirst() else { continue }
                 if sent >= measureFrom && now <= stopAt {
                     measured += 1
@@ -166,7 +175,7 @@ enum PipelinedLoad {
 
         /// Whether `body` is `Response{id: 1, record_sync: {accepted: N}}` with nothing else:
         /// `08 01 1A len 08 varint(N)`.
-        static func isCleanAcknowledgement(_ body: ByteBufferView.SubSequence) -> Bool {
+        static func isCleanAcknowledgement(_ body: ByteBufferView) -> Bool {
             let bytes = Array(body)
             guard bytes.count >= 6, bytes[0] == 0x08, bytes[1] == 0x01, bytes[2] == 0x1A, bytes[4] == 0x08 else { return false }
             var end = 5
@@ -175,25 +184,13 @@ enum PipelinedLoad {
         }
 
         /// Consumes one whole answer from `buffer`, or nothing when it has not fully arrived.
-        private func takeAnswer(from buffer: inout ByteBuffer) -> Bool {
+        private func takeAnswer(from buffer: inout ByteBuffer) throws -> Bool {
             switch wire {
             case .varint:
-                var length: UInt64 = 0
-                var shift: UInt64 = 0
-                var index = buffer.readerIndex
-                while true {
-                    guard let byte = buffer.getInteger(at: index, as: UInt8.self) else { return false }
-                    index += 1
-                    length |= UInt64(byte & 0x7F) << shift
-                    if byte & 0x80 == 0 { break }
-                    shift += 7
-                }
-                let prefix = index - buffer.readerIndex
-                guard buffer.readableBytes - prefix >= Int(length) else { return false }
-                if checkAcknowledgements && !Self.isCleanAcknowledgement(buffer.readableBytesView.dropFirst(prefix).prefix(Int(length))) {
+                guard let body = try FrameCodec.readFrame(from: &buffer, maxFrameSize: .max) else { return false }
+                if checkAcknowledgements && !Self.isCleanAcknowledgement(body.readableBytesView) {
                     unexpected += 1
                 }
-                buffer.moveReaderIndex(forwardBy: prefix + Int(length))
                 return true
             case .resp:
                 // A SET is answered by one line: +OK or an -error.

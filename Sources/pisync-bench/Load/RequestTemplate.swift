@@ -1,3 +1,4 @@
+import NIOCore
 import PiSyncProtocol
 
 /// Builds a connection's request frames quickly: the frame is encoded once by swift-protobuf
@@ -50,14 +51,15 @@ struct RequestTemplate: Sendable {
         let body: [UInt8] = try request.serializedBytes()
         switch wire {
         case .varint:
-            var frame: [UInt8] = []
-            Self.appendVarint(UInt64(body.count), to: &frame)
-            let prefix = frame.count
-            frame += body
+            var framed = ByteBuffer()
+            FrameCodec.writeFrame(body, into: &framed)
+            let frame = Array(framed.readableBytesView)
+            let prefix = frame.count - body.count
             var patches: [Int] = []
             for index in 0..<batch {
-                let marker = [Self.timestampTag] + Self.varint(UInt64(base + Int64(index)))
-                guard let at = Self.firstIndex(of: marker, in: frame, from: patches.last.map { $0 + 1 } ?? prefix) else {
+                var marker = ByteBuffer(integer: Self.timestampTag)
+                FrameCodec.writeVarint(UInt64(base + Int64(index)), into: &marker)
+                guard let at = Self.firstIndex(of: Array(marker.readableBytesView), in: frame, from: patches.last.map { $0 + 1 } ?? prefix) else {
                     throw LoadError.template("timestamp marker \(index) not found")
                 }
                 patches.append(at + 1)
@@ -108,21 +110,6 @@ struct RequestTemplate: Sendable {
             out[position] = UInt8(truncatingIfNeeded: remaining & 0x7F) | (position < offset + 5 ? 0x80 : 0)
             remaining >>= 7
         }
-    }
-
-    private static func varint(_ value: UInt64) -> [UInt8] {
-        var out: [UInt8] = []
-        appendVarint(value, to: &out)
-        return out
-    }
-
-    private static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
-        var remaining = value
-        while remaining >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: remaining) | 0x80)
-            remaining >>= 7
-        }
-        out.append(UInt8(remaining))
     }
 
     private static func firstIndex(of pattern: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {

@@ -131,18 +131,9 @@ final class AlertArrivals: Sendable {
     func all() -> [(String, NIODeadline)] { arrivals.withLock { $0 } }
 
     func connect(count: Int, port: Int) async throws -> [any Channel] {
-        var channels: [any Channel] = []
-        for _ in 0..<count {
-            channels.append(try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandlers(
-                            ByteToMessageHandler(FrameDecoder(maxFrameSize: 1 << 20)), Recorder(arrivals: self))
-                    }
-                }
-                .connect(host: "127.0.0.1", port: port).get())
+        try await AlertFanOut.connect(count: count, port: port, group: MultiThreadedEventLoopGroup.singleton) {
+            Recorder(arrivals: self)
         }
-        return channels
     }
 
     fileprivate func record(_ device: String) {
