@@ -90,6 +90,17 @@ public final class PiSyncClient: Sendable {
         return result
     }
 
+    /// Presents `token` (from `pisync token`) for this connection; on a server that requires
+    /// auth it must come before any other call. Returns who the server takes the connection for.
+    /// - Throws: ``PiSyncError`` UNAUTHENTICATED when the token is refused (the server then
+    ///   closes the connection), RESOURCE_EXHAUSTED after too many refusals from this address.
+    @discardableResult
+    public func authenticate(token: String) async throws -> Pisync_V1_AuthenticateResponse {
+        let response = try await call(.authenticate(.with { $0.token = token }))
+        guard case .authenticate(let result) = response.result else { throw unexpected(response) }
+        return result
+    }
+
     /// Opens a FailureAlerts stream; returns once the server has confirmed it.
     public func subscribeFailureAlerts() async throws -> FailureAlertStream {
         let request = Pisync_V1_Request.with { $0.id = makeID(); $0.subscribeFailureAlerts = .init() }

@@ -8,17 +8,20 @@ public struct PiSyncError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
     /// The offending request field, or empty.
     public var field: String
+    /// On a rate limit's RESOURCE_EXHAUSTED: how long to wait before retrying, in ms (0: not said).
+    public var retryAfterMillis: UInt32
 
     /// Creates an error from its parts.
-    public init(code: UInt32, message: String, field: String = "") {
+    public init(code: UInt32, message: String, field: String = "", retryAfterMillis: UInt32 = 0) {
         self.code = code
         self.message = message
         self.field = field
+        self.retryAfterMillis = retryAfterMillis
     }
 
     /// Creates an error from a wire `Error`.
     public init(_ error: Pisync_V1_Error) {
-        self.init(code: error.code, message: error.message, field: error.field)
+        self.init(code: error.code, message: error.message, field: error.field, retryAfterMillis: error.retryAfterMs)
     }
 
     /// The code as a ``StatusCode``, when it is one.

@@ -11,6 +11,9 @@ public enum StatusCode: UInt32, Sendable, CaseIterable, CustomStringConvertible 
     /// The named device or subscription does not exist.
     case notFound = 5
     case alreadyExists = 6
+    /// The connection's token does not allow the call (a device token reading, or writing
+    /// another device's events).
+    case permissionDenied = 7
     /// A limit was hit: frame size, connections, a subscriber's buffer.
     case resourceExhausted = 8
     case failedPrecondition = 9
@@ -20,6 +23,7 @@ public enum StatusCode: UInt32, Sendable, CaseIterable, CustomStringConvertible 
     case `internal` = 13
     /// The server is shutting down or cannot serve now; retry later.
     case unavailable = 14
+    /// Auth is on and the connection has not authenticated, or its token was refused.
     case unauthenticated = 16
 
     public var description: String {
@@ -31,6 +35,7 @@ public enum StatusCode: UInt32, Sendable, CaseIterable, CustomStringConvertible 
         case .deadlineExceeded: "DEADLINE_EXCEEDED"
         case .notFound: "NOT_FOUND"
         case .alreadyExists: "ALREADY_EXISTS"
+        case .permissionDenied: "PERMISSION_DENIED"
         case .resourceExhausted: "RESOURCE_EXHAUSTED"
         case .failedPrecondition: "FAILED_PRECONDITION"
         case .unimplemented: "UNIMPLEMENTED"

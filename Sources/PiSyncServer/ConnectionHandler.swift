@@ -30,8 +30,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     private let dispatcher: RequestDispatcher
     private let bus: AlertBus
-    private let configuration: ServerConfiguration
-    private let logger: Logger
+    let configuration: ServerConfiguration
+    let logger: Logger
+    /// What this connection may do (auth).
+    var access: ConnectionAccess
+    /// Refused tokens by peer address, shared by the server's connections (auth on).
+    let authFailures: RateLimiter?
     private let subscriptions: ConnectionSubscriptions
     private var closing = false
     private var responses: ResponseQueue
@@ -48,8 +52,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var coalesced = ByteBuffer()
     private let encoder = OutboundFrameEncoder()
 
-    init(dispatcher: RequestDispatcher, bus: AlertBus, configuration: ServerConfiguration, logger: Logger) {
+    init(
+        dispatcher: RequestDispatcher, bus: AlertBus, configuration: ServerConfiguration, authFailures: RateLimiter? = nil,
+        logger: Logger
+    ) {
         self.dispatcher = dispatcher
+        self.access = ConnectionAccess(authRequired: configuration.authRequired)
+        self.authFailures = authFailures
         self.responses = ResponseQueue(log: dispatcher.log)
         self.bus = bus
         self.configuration = configuration
@@ -109,7 +118,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 respond(.failure(id: id, .unavailable, "server is shutting down"), context)
                 return
             }
-            respond(dispatcher.recordSync(id: id, call), context, waiting: .write)
+            recordSync(id: id, call, context)
             return
         }
         let request: Pisync_V1_Request
@@ -167,11 +176,26 @@ final class ConnectionHandler: ChannelDuplexHandler {
         coalesced = context.channel.allocator.buffer(capacity: 256)
     }
 
+    private func recordSync(id: UInt64, _ call: Pisync_V1_RecordSyncRequest, _ context: ChannelHandlerContext) {
+        switch access.authorize(id: id, call) {
+        case .success(let call):
+            respond(dispatcher.recordSync(id: id, call, rateLimited: access.isRateLimited), context, waiting: .write)
+        case .failure(let refused):
+            respond(refused.response, context)
+        }
+    }
+
     private func handle(_ request: Pisync_V1_Request, _ context: ChannelHandlerContext) {
         let id = request.id
+        if let refusal = access.refusal(for: request) {
+            respond(refusal, context)
+            return
+        }
         switch request.call {
+        case .authenticate(let call):
+            authenticate(id: id, token: call.token, context)
         case .recordSync(let call):
-            respond(dispatcher.recordSync(id: id, call), context, waiting: .write)
+            recordSync(id: id, call, context)
         case .getHistory(let call):
             respond(dispatcher.getHistory(id: id, call), context, waiting: .read)
         case .listFailures(let call):
@@ -278,7 +302,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     /// Sends `response` now, or queues it behind earlier responses and the log records it
     /// depends on (see ``ResponseQueue``); `then` runs once it has been written.
-    private func respond(
+    func respond(
         _ response: Pisync_V1_Response, _ context: ChannelHandlerContext, waiting: ResponseQueue.Wait = .none,
         then: (() -> Void)? = nil
     ) {

@@ -1,20 +1,21 @@
 import NIOCore
 import PiSyncProtocol
 
-/// Turns away a connection over the server's limit: one RESOURCE_EXHAUSTED frame, then close.
+/// Turns away a connection over one of the server's limits: one RESOURCE_EXHAUSTED frame
+/// (or UNAVAILABLE while shutting down), then close.
 final class ConnectionRejecter: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let limit: Int
+    private let message: String
 
-    init(limit: Int) {
-        self.limit = limit
+    init(message: String) {
+        self.message = message
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        let notice = Pisync_V1_Response.failure(
-            id: 0, .resourceExhausted, "server is at its limit of \(limit) connections; retry later")
+        let code: StatusCode = message == OpenConnections.shuttingDown ? .unavailable : .resourceExhausted
+        let notice = Pisync_V1_Response.failure(id: 0, code, message)
         var buffer = context.channel.allocator.buffer(capacity: 128)
         let body: [UInt8] = (try? notice.serializedBytes()) ?? []
         FrameCodec.writeFrame(body, into: &buffer)

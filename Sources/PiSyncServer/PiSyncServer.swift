@@ -27,7 +27,8 @@ public final class PiSyncServer: Service, Sendable {
     private let logger: Logger
     private let group: any EventLoopGroup
     private let state = Mutex(State.idle)
-    private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let connections = Mutex(OpenConnections())
+    private let authFailures: RateLimiter?
     private let listening: EventLoopPromise<SocketAddress>
     private let nextConnectionID = Atomic<UInt64>(0)
 
@@ -39,9 +40,16 @@ public final class PiSyncServer: Service, Sendable {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.configuration = configuration
+        let deviceRate = configuration.effectiveDeviceRate
         self.dispatcher = RequestDispatcher(
             store: store, log: log, maxBatchSize: configuration.maxBatchSize, maxFrameSize: configuration.maxFrameSize,
-            clock: clock)
+            clock: clock, authRequired: configuration.authRequired,
+            deviceLimiter: deviceRate > 0 ? RateLimiter(rate: deviceRate, burst: configuration.deviceBurst) : nil)
+        self.authFailures =
+            configuration.authRequired
+            ? RateLimiter(
+                rate: Double(configuration.maxAuthFailuresPerMinute) / 60, burst: configuration.maxAuthFailuresPerMinute)
+            : nil
         self.store = store
         self.bus = bus
         self.logger = logger
@@ -98,7 +106,8 @@ public final class PiSyncServer: Service, Sendable {
     }
 
     private func bind() async throws -> NIOAsyncChannel<any Channel, Never> {
-        try await ServerBootstrap(group: group)
+        try ProtectedMode.check(configuration)
+        return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -115,19 +124,18 @@ public final class PiSyncServer: Service, Sendable {
 
     /// Sets up a new connection's pipeline, or turns it away when the server is full or closing.
     private func configure(_ channel: any Channel) throws {
-        let admitted = connections.withLock { connections in
-            guard connections.count < configuration.maxConnections, case .running = state.withLock({ $0 }) else {
-                return false
-            }
-            connections[ObjectIdentifier(channel)] = channel
-            return true
+        let peer = channel.remoteAddress?.ipAddress ?? "unknown"
+        let refusal = connections.withLock { connections -> String? in
+            guard case .running = state.withLock({ $0 }) else { return OpenConnections.shuttingDown }
+            return connections.admit(
+                channel, peer: peer, limit: configuration.maxConnections, perPeerLimit: configuration.maxConnectionsPerPeer)
         }
-        guard admitted else {
-            try channel.pipeline.syncOperations.addHandler(ConnectionRejecter(limit: configuration.maxConnections))
+        if let refusal {
+            try channel.pipeline.syncOperations.addHandler(ConnectionRejecter(message: refusal))
             return
         }
         channel.closeFuture.whenComplete { _ in
-            _ = self.connections.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+            self.connections.withLock { $0.remove(channel, peer: peer) }
         }
         var connectionLogger = logger
         connectionLogger[metadataKey: "connection"] = "\(nextConnectionID.add(1, ordering: .relaxed).newValue)"
@@ -140,7 +148,9 @@ public final class PiSyncServer: Service, Sendable {
             FrameDeadlineHandler(deadline: configuration.frameTimeout),
             ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize)),
             MessageToByteHandler(OutboundFrameEncoder()),
-            ConnectionHandler(dispatcher: dispatcher, bus: bus, configuration: configuration, logger: connectionLogger))
+            ConnectionHandler(
+                dispatcher: dispatcher, bus: bus, configuration: configuration, authFailures: authFailures,
+                logger: connectionLogger))
     }
 
     /// One task per connection: it lives as long as the connection and never throws. The
@@ -163,12 +173,12 @@ public final class PiSyncServer: Service, Sendable {
         guard let listener else { return }
         logger.info("shutting down: no new connections; draining \(connectionCount)")
         listener.close(promise: nil)
-        let open = connections.withLock { Array($0.values) }
+        let open = connections.withLock { $0.channels }
         for channel in open {
             channel.pipeline.fireUserInboundEventTriggered(ServerShutdownEvent())
         }
         group.next().scheduleTask(in: TimeAmount(configuration.shutdownGracePeriod)) {
-            for channel in self.connections.withLock({ Array($0.values) }) {
+            for channel in self.connections.withLock({ $0.channels }) {
                 channel.close(promise: nil)
             }
         }

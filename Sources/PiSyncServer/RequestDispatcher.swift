@@ -13,13 +13,21 @@ struct RequestDispatcher: Sendable {
     let maxBatchSize: Int
     let maxFrameSize: Int
     let clock: ServerClock
+    /// Whether connections must Authenticate (Ping says so).
+    var authRequired = false
+    /// The per-device rate limit, when one is in force.
+    var deviceLimiter: RateLimiter?
 
     /// Records a batch; answers with a hand-encoded acknowledgement when nothing was rejected.
-    func recordSync(id: UInt64, _ request: Pisync_V1_RecordSyncRequest) -> OutboundFrame {
+    /// With `rateLimited`, the events count against their devices' rate limit first.
+    func recordSync(id: UInt64, _ request: Pisync_V1_RecordSyncRequest, rateLimited: Bool = true) -> OutboundFrame {
         if let refusal = refusal(id: id, request) {
             return .response(refusal)
         }
         let (events, positions, mismatched) = resolveDevices(request)
+        if rateLimited, let deviceLimiter, let refusal = rateRefusal(id: id, request, events, deviceLimiter) {
+            return .response(refusal)
+        }
         let outcome = store.record(events, now: clock.nowMillis())
         if mismatched.isEmpty && outcome.rejected.isEmpty {
             return .acknowledgement(id: id, accepted: UInt32(outcome.accepted), duplicates: UInt32(outcome.duplicates))
@@ -69,6 +77,35 @@ struct RequestDispatcher: Sendable {
                 id: id, .unavailable, "the event log cannot be written (\(fault)); nothing was recorded: retry later")
         }
         return nil
+    }
+
+    /// Spends each device's tokens for its events, or answers why the whole batch is refused
+    /// (nothing is stored then).
+    private func rateRefusal(
+        id: UInt64, _ request: Pisync_V1_RecordSyncRequest, _ events: [SyncEvent], _ limiter: RateLimiter
+    ) -> Pisync_V1_Response? {
+        let decision: RateLimiter.Decision
+        if !request.deviceID.isEmpty {
+            decision = limiter.take(events.count, of: request.deviceID)
+        } else {
+            var counts: [String: Int] = [:]
+            for event in events where !event.deviceID.isEmpty { counts[event.deviceID, default: 0] += 1 }
+            decision = limiter.take(counts.map { (key: $0.key, count: $0.value) })
+        }
+        switch decision {
+        case .admitted:
+            return nil
+        case .limited(let device, let retryAfter):
+            return .failure(
+                id: id, .resourceExhausted,
+                "device '\(device)' is over its rate limit of \(limiter.rate.formatted) events/s (burst \(limiter.burst)); nothing was recorded: retry after \(retryAfter) ms",
+                field: "device_id", retryAfterMillis: retryAfter)
+        case .overBurst(let device, let burst):
+            return .failure(
+                id: id, .invalidArgument,
+                "the batch holds more events for device '\(device)' than its rate limit's burst of \(burst): send smaller batches",
+                field: "events")
+        }
     }
 
     /// Gives each event its device (the request's when it names one) and sets aside events that
@@ -149,6 +186,7 @@ struct RequestDispatcher: Sendable {
                 $0.uptimeMs = UInt64(max(0, clock.uptimeMillis()))
                 $0.maxBatchSize = UInt32(clamping: maxBatchSize)
                 $0.maxFrameSize = UInt32(clamping: maxFrameSize)
+                $0.authRequired = authRequired
             }
         }
     }
@@ -159,6 +197,11 @@ extension Pisync_V1_Response {
     static func failure(id: UInt64, _ violation: FieldViolation) -> Self {
         .failure(id: id, StatusCode(violation.kind), violation.message, field: violation.field)
     }
+}
+
+extension Double {
+    /// "100" for whole numbers, "0.5" otherwise.
+    fileprivate var formatted: String { rounded() == self ? String(Int(self)) : String(self) }
 }
 
 extension StatusCode {

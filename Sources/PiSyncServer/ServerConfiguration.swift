@@ -1,3 +1,4 @@
+import PiSyncAuth
 import PiSyncPersistence
 import PiSyncStore
 
@@ -28,6 +29,24 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     public var idleTimeout: Duration = .seconds(300)
     /// Connections served at once; further ones get RESOURCE_EXHAUSTED and are closed.
     public var maxConnections: Int = 1024
+    /// Connections served at once from one source address (devices behind one school's NAT
+    /// share an address); further ones get RESOURCE_EXHAUSTED and are closed.
+    public var maxConnectionsPerPeer: Int = 256
+    /// The token secrets. Auth is on when set: every connection must Authenticate first.
+    public var authSecrets: AuthSecrets?
+    /// Serve an address other than loopback with auth off (protected mode refuses to).
+    public var allowUnauthenticated = false
+    /// How long after answering a refused token with UNAUTHENTICATED the connection is closed.
+    public var authFailureDelay: Duration = .seconds(1)
+    /// Refused tokens one source address may present per minute (and at once); beyond that,
+    /// Authenticate gets RESOURCE_EXHAUSTED with retry_after_ms, without the token being checked.
+    public var maxAuthFailuresPerMinute: Int = 10
+    /// Events per second one device may record, on average (a token bucket); `nil` means the
+    /// default: 100 with auth on, no limit with auth off. 0 turns the limit off. Operator
+    /// connections are not limited.
+    public var deviceRate: Double?
+    /// Events one device may record at once before ``deviceRate`` applies (the bucket's size).
+    public var deviceBurst: Int = 2000
     /// Bytes of responses buffered for one connection (its write buffer's high-water mark)
     /// before the server stops reading its requests; reading resumes when half has drained. A
     /// client that sends and never reads so holds at most this, plus one response and what one
@@ -65,6 +84,12 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     /// Creates the default configuration.
     public init() {}
 
+    /// Whether connections must Authenticate.
+    public var authRequired: Bool { authSecrets != nil }
+
+    /// The per-device rate in force: ``deviceRate``, or its default for the auth mode.
+    public var effectiveDeviceRate: Double { deviceRate ?? (authRequired ? 100 : 0) }
+
     /// The store settings these imply.
     public var storeConfiguration: StoreConfiguration {
         StoreConfiguration(
@@ -83,7 +108,9 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
 
     public var description: String {
         "max_frame_size=\(maxFrameSize) frame_timeout=\(frameTimeout.logText) max_batch_size=\(maxBatchSize) idle_timeout=\(idleTimeout.logText) "
-            + "max_connections=\(maxConnections) connection_write_buffer=\(connectionWriteBuffer) "
+            + "max_connections=\(maxConnections) max_connections_per_peer=\(maxConnectionsPerPeer) "
+            + "auth=\(authSecrets.map { "on(key_ids=\($0.keyIDs.joined(separator: ",")))" } ?? "off") "
+            + "device_rate=\(effectiveDeviceRate) device_burst=\(deviceBurst) connection_write_buffer=\(connectionWriteBuffer) "
             + "max_pipelined_requests=\(maxPipelinedRequests) max_subscriptions=\(maxSubscriptions) "
             + "max_subscriptions_per_connection=\(maxSubscriptionsPerConnection) subscriber_buffer=\(subscriberBufferSize) "
             + "alert_threshold=\(alertThreshold) snapshot_interval=\(snapshotInterval.logText) "

@@ -42,22 +42,25 @@ struct ProgramRun {
     /// Runs `executable` to completion (stdout and stderr together in `output`), waiting on a
     /// thread of its own so that a long run (the first `make`) never holds one of the few
     /// threads Swift concurrency runs the other tests on.
-    static func run(_ executable: URL, _ arguments: [String], in directory: URL? = nil) async throws -> ProgramRun {
+    static func run(
+        _ executable: URL, _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]
+    ) async throws -> ProgramRun {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(with: Result { try ProgramRun(executable, arguments, in: directory) })
+                continuation.resume(with: Result { try ProgramRun(executable, arguments, in: directory, environment: environment) })
             }
         }
     }
 
     /// Runs `executable` to completion, blocking the calling thread.
-    private init(_ executable: URL, _ arguments: [String], in directory: URL?) throws {
+    private init(_ executable: URL, _ arguments: [String], in directory: URL?, environment: [String: String]) throws {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
         // The programs under test read PISYNC_* settings; the tests say what they mean.
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PISYNC_") }
+            .merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

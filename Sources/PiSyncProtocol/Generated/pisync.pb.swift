@@ -373,13 +373,51 @@ public nonisolated struct Pisync_V1_PingResponse: Sendable {
 
   public var maxFrameSize: UInt32 = 0
 
+  /// True when the server requires Authenticate before any other call.
+  public var authRequired: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
-/// A failed call. Codes use gRPC's numbering: 1 CANCELLED, 3 INVALID_ARGUMENT, 5 NOT_FOUND,
-/// 8 RESOURCE_EXHAUSTED, 12 UNIMPLEMENTED, 13 INTERNAL, 14 UNAVAILABLE, 16 UNAUTHENTICATED.
+/// Presents a token (`pisync token`) for the connection. Sent first on a server that requires
+/// auth; any other call before it gets UNAUTHENTICATED. A bad token gets UNAUTHENTICATED and the
+/// connection is closed shortly after. On a server with auth off it is accepted and changes
+/// nothing (auth_required is false).
+public nonisolated struct Pisync_V1_AuthenticateRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var token: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pisync_V1_AuthenticateResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// "device" or "operator"; empty when the server has auth off.
+  public var role: String = String()
+
+  /// The device id of a device token, the operator's name of an operator token.
+  public var name: String = String()
+
+  public var authRequired: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A failed call. Codes use gRPC's numbering: 1 CANCELLED, 3 INVALID_ARGUMENT,
+/// 4 DEADLINE_EXCEEDED, 5 NOT_FOUND, 7 PERMISSION_DENIED, 8 RESOURCE_EXHAUSTED,
+/// 9 FAILED_PRECONDITION, 12 UNIMPLEMENTED, 13 INTERNAL, 14 UNAVAILABLE, 16 UNAUTHENTICATED.
 /// On a subscription's id, an Error ends the stream.
 public nonisolated struct Pisync_V1_Error: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -392,6 +430,9 @@ public nonisolated struct Pisync_V1_Error: Sendable {
 
   /// The offending request field, when there is one (e.g. "limit", "timestamp").
   public var field: String = String()
+
+  /// On RESOURCE_EXHAUSTED from a rate limit: wait at least this long before retrying.
+  public var retryAfterMs: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -456,6 +497,14 @@ public nonisolated struct Pisync_V1_Request: Sendable {
     set {call = .ping(newValue)}
   }
 
+  public var authenticate: Pisync_V1_AuthenticateRequest {
+    get {
+      if case .authenticate(let v)? = call {return v}
+      return Pisync_V1_AuthenticateRequest()
+    }
+    set {call = .authenticate(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Call: Equatable, Sendable {
@@ -465,6 +514,7 @@ public nonisolated struct Pisync_V1_Request: Sendable {
     case subscribeFailureAlerts(Pisync_V1_SubscribeFailureAlertsRequest)
     case cancel(Pisync_V1_CancelRequest)
     case ping(Pisync_V1_PingRequest)
+    case authenticate(Pisync_V1_AuthenticateRequest)
 
   }
 
@@ -547,6 +597,14 @@ public nonisolated struct Pisync_V1_Response: Sendable {
     set {result = .ping(newValue)}
   }
 
+  public var authenticate: Pisync_V1_AuthenticateResponse {
+    get {
+      if case .authenticate(let v)? = result {return v}
+      return Pisync_V1_AuthenticateResponse()
+    }
+    set {result = .authenticate(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Result: Equatable, Sendable {
@@ -560,6 +618,7 @@ public nonisolated struct Pisync_V1_Response: Sendable {
     case failureAlert(Pisync_V1_FailureAlert)
     case cancel(Pisync_V1_CancelResponse)
     case ping(Pisync_V1_PingResponse)
+    case authenticate(Pisync_V1_AuthenticateResponse)
 
   }
 
@@ -1164,7 +1223,7 @@ nonisolated extension Pisync_V1_PingRequest: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Pisync_V1_PingResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PingResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}uptime_ms\0\u{3}max_batch_size\0\u{3}max_frame_size\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}uptime_ms\0\u{3}max_batch_size\0\u{3}max_frame_size\0\u{3}auth_required\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1176,6 +1235,7 @@ nonisolated extension Pisync_V1_PingResponse: SwiftProtobuf.Message, SwiftProtob
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.uptimeMs) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.maxBatchSize) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.maxFrameSize) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.authRequired) }()
       default: break
       }
     }
@@ -1194,6 +1254,9 @@ nonisolated extension Pisync_V1_PingResponse: SwiftProtobuf.Message, SwiftProtob
     if self.maxFrameSize != 0 {
       try visitor.visitSingularUInt32Field(value: self.maxFrameSize, fieldNumber: 4)
     }
+    if self.authRequired != false {
+      try visitor.visitSingularBoolField(value: self.authRequired, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1202,6 +1265,77 @@ nonisolated extension Pisync_V1_PingResponse: SwiftProtobuf.Message, SwiftProtob
     if lhs.uptimeMs != rhs.uptimeMs {return false}
     if lhs.maxBatchSize != rhs.maxBatchSize {return false}
     if lhs.maxFrameSize != rhs.maxFrameSize {return false}
+    if lhs.authRequired != rhs.authRequired {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pisync_V1_AuthenticateRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AuthenticateRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.token) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.token.isEmpty {
+      try visitor.visitSingularStringField(value: self.token, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pisync_V1_AuthenticateRequest, rhs: Pisync_V1_AuthenticateRequest) -> Bool {
+    if lhs.token != rhs.token {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pisync_V1_AuthenticateResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AuthenticateResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}role\0\u{1}name\0\u{3}auth_required\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.role) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.authRequired) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.role.isEmpty {
+      try visitor.visitSingularStringField(value: self.role, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    if self.authRequired != false {
+      try visitor.visitSingularBoolField(value: self.authRequired, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pisync_V1_AuthenticateResponse, rhs: Pisync_V1_AuthenticateResponse) -> Bool {
+    if lhs.role != rhs.role {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.authRequired != rhs.authRequired {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1209,7 +1343,7 @@ nonisolated extension Pisync_V1_PingResponse: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Pisync_V1_Error: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Error"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}message\0\u{1}field\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}message\0\u{1}field\0\u{3}retry_after_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1220,6 +1354,7 @@ nonisolated extension Pisync_V1_Error: SwiftProtobuf.Message, SwiftProtobuf._Mes
       case 1: try { try decoder.decodeSingularUInt32Field(value: &self.code) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.message) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.field) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.retryAfterMs) }()
       default: break
       }
     }
@@ -1235,6 +1370,9 @@ nonisolated extension Pisync_V1_Error: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if !self.field.isEmpty {
       try visitor.visitSingularStringField(value: self.field, fieldNumber: 3)
     }
+    if self.retryAfterMs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.retryAfterMs, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1242,6 +1380,7 @@ nonisolated extension Pisync_V1_Error: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if lhs.code != rhs.code {return false}
     if lhs.message != rhs.message {return false}
     if lhs.field != rhs.field {return false}
+    if lhs.retryAfterMs != rhs.retryAfterMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1249,7 +1388,7 @@ nonisolated extension Pisync_V1_Error: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension Pisync_V1_Request: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Request"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}record_sync\0\u{3}get_history\0\u{3}list_failures\0\u{3}subscribe_failure_alerts\0\u{1}cancel\0\u{1}ping\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}record_sync\0\u{3}get_history\0\u{3}list_failures\0\u{3}subscribe_failure_alerts\0\u{1}cancel\0\u{1}ping\0\u{1}authenticate\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1336,6 +1475,19 @@ nonisolated extension Pisync_V1_Request: SwiftProtobuf.Message, SwiftProtobuf._M
           self.call = .ping(v)
         }
       }()
+      case 8: try {
+        var v: Pisync_V1_AuthenticateRequest?
+        var hadOneofValue = false
+        if let current = self.call {
+          hadOneofValue = true
+          if case .authenticate(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.call = .authenticate(v)
+        }
+      }()
       default: break
       }
     }
@@ -1374,6 +1526,10 @@ nonisolated extension Pisync_V1_Request: SwiftProtobuf.Message, SwiftProtobuf._M
       guard case .ping(let v)? = self.call else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
     }()
+    case .authenticate?: try {
+      guard case .authenticate(let v)? = self.call else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -1389,7 +1545,7 @@ nonisolated extension Pisync_V1_Request: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Pisync_V1_Response: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Response"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}error\0\u{3}record_sync\0\u{3}get_history\0\u{3}list_failures\0\u{3}subscribe_failure_alerts\0\u{3}failure_alert\0\u{1}cancel\0\u{1}ping\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}error\0\u{3}record_sync\0\u{3}get_history\0\u{3}list_failures\0\u{3}subscribe_failure_alerts\0\u{3}failure_alert\0\u{1}cancel\0\u{1}ping\0\u{1}authenticate\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1502,6 +1658,19 @@ nonisolated extension Pisync_V1_Response: SwiftProtobuf.Message, SwiftProtobuf._
           self.result = .ping(v)
         }
       }()
+      case 10: try {
+        var v: Pisync_V1_AuthenticateResponse?
+        var hadOneofValue = false
+        if let current = self.result {
+          hadOneofValue = true
+          if case .authenticate(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.result = .authenticate(v)
+        }
+      }()
       default: break
       }
     }
@@ -1547,6 +1716,10 @@ nonisolated extension Pisync_V1_Response: SwiftProtobuf.Message, SwiftProtobuf._
     case .ping?: try {
       guard case .ping(let v)? = self.result else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    }()
+    case .authenticate?: try {
+      guard case .authenticate(let v)? = self.result else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
     }()
     case nil: break
     }

@@ -7,6 +7,9 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: "Server address as host:port (default: PISYNC_SERVER from the environment, else from ./.env, else 127.0.0.1:7878).")
     var server: String?
 
+    @Option(name: .long, help: "File holding the token to authenticate with (default: PISYNC_TOKEN_FILE); needed when the server has auth on.")
+    var tokenFile: String?
+
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
 
@@ -25,9 +28,29 @@ struct ClientOptions: ParsableArguments {
         return (host, port)
     }
 
-    /// Connects, runs `body`, and turns failures into a printed error and a non-zero exit.
+    /// The token from --token-file or PISYNC_TOKEN_FILE (environment, else ./.env), if either
+    /// is given. A `.env` that does not parse counts as not setting it: it may be another tool's.
+    func token() throws -> String? {
+        let path =
+            tokenFile ?? ProcessInfo.processInfo.environment["PISYNC_TOKEN_FILE"]
+            ?? (try? SettingsSource.current())?.dotEnv["PISYNC_TOKEN_FILE"]
+        guard let path, !path.isEmpty else { return nil }
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ValidationError("cannot read the token file \(path): \((error as NSError).localizedDescription)")
+        }
+        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !token.isEmpty else { throw ValidationError("the token file \(path) is empty") }
+        return token
+    }
+
+    /// Connects (and authenticates, with a token), runs `body`, and turns failures into a
+    /// printed error and a non-zero exit.
     func withClient(_ body: (PiSyncClient) async throws -> Void) async throws {
         let (host, port) = try address()
+        let token = try token()
         let client: PiSyncClient
         do {
             client = try await PiSyncClient.connect(host: host, port: port, connectTimeout: .seconds(5))
@@ -37,9 +60,14 @@ struct ClientOptions: ParsableArguments {
         }
         defer { client.close() }
         do {
+            if let token { try await client.authenticate(token: token) }
             try await body(client)
         } catch let error as PiSyncError {
-            printError("server error: \(error)")
+            if error.status == .unauthenticated, token == nil {
+                printError("server error: \(error)\n  this server has auth on: give --token-file PATH or set PISYNC_TOKEN_FILE")
+            } else {
+                printError("server error: \(error)")
+            }
             throw ExitCode(1)
         } catch let error as PiSyncClientError {
             printError("\(error)")

@@ -72,6 +72,7 @@ enum JSONView {
         let uptimeMs: UInt64
         let maxBatchSize: UInt32
         let maxFrameSize: UInt32
+        let authRequired: Bool
     }
 }
 
@@ -128,6 +129,6 @@ extension Pisync_V1_FailureAlert: JSONPrintable {
 
 extension Pisync_V1_PingResponse: JSONPrintable {
     var jsonView: JSONView.Ping {
-        .init(version: version, uptimeMs: uptimeMs, maxBatchSize: maxBatchSize, maxFrameSize: maxFrameSize)
+        .init(version: version, uptimeMs: uptimeMs, maxBatchSize: maxBatchSize, maxFrameSize: maxFrameSize, authRequired: authRequired)
     }
 }

@@ -16,6 +16,7 @@ struct Ping: AsyncParsableCommand {
             let millis = elapsed.inSeconds * 1000
             print("pisync \(pong.version) up \(pong.uptimeMs / 1000) s, round trip \(String(format: "%.2f", millis)) ms")
             print("limits: \(pong.maxBatchSize) events per RecordSync, frames up to \(pong.maxFrameSize) bytes")
+            print("auth: \(pong.authRequired ? "required" : "off")")
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import PiSyncAuth
 import PiSyncPersistence
 import PiSyncServer
 
@@ -21,6 +22,20 @@ struct Serve: AsyncParsableCommand {
     var frameTimeout: Int?
     @Option(help: "Seconds before an idle connection is closed (PISYNC_IDLE_TIMEOUT; default 300).") var idleTimeout: Int?
     @Option(help: "Connections served at once (PISYNC_MAX_CONNECTIONS; default 1024).") var maxConnections: Int?
+    @Option(help: "Connections served at once from one source address (PISYNC_MAX_CONNECTIONS_PER_PEER; default 256).")
+    var maxConnectionsPerPeer: Int?
+    @Option(help: "Turns auth on: the token secret file, lines KEY_ID SECRET, mode 0600 (PISYNC_AUTH_SECRET_FILE).")
+    var authSecretFile: String?
+    @Flag(help: "Serve a non-loopback address with auth off (protected mode refuses to); trusted networks only (PISYNC_ALLOW_UNAUTHENTICATED=true).")
+    var allowUnauthenticated = false
+    @Option(help: "Refused tokens one source address may present per minute (PISYNC_MAX_AUTH_FAILURES_PER_MINUTE; default 10).")
+    var maxAuthFailuresPerMinute: Int?
+    @Option(help: "Seconds before a connection whose token was refused is closed (PISYNC_AUTH_FAILURE_DELAY; default 1).")
+    var authFailureDelay: Double?
+    @Option(help: "Events per second one device may record, 0 for no limit (PISYNC_DEVICE_RATE; default 100 with auth on, no limit with auth off).")
+    var deviceRate: Double?
+    @Option(help: "Events one device may record at once before --device-rate applies (PISYNC_DEVICE_BURST; default 2000).")
+    var deviceBurst: Int?
     @Option(help: "Alerts buffered per subscriber (PISYNC_SUBSCRIBER_BUFFER; default 1024).") var subscriberBuffer: Int?
     @Option(help: "Alert subscriptions open at once (PISYNC_MAX_SUBSCRIPTIONS; default 10000).") var maxSubscriptions: Int?
     @Option(help: "Alert subscriptions per connection (PISYNC_MAX_SUBSCRIPTIONS_PER_CONNECTION; default 16).")
@@ -61,6 +76,12 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "pisync")
+        do {
+            try configuration.checkProtectedMode()
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode(1)
+        }
 
         let application: PiSyncApplication
         do {
@@ -99,6 +120,10 @@ struct Serve: AsyncParsableCommand {
         }
         configuration.maxConnections = try positive(settings.value(maxConnections, "MAX_CONNECTIONS"), "max-connections")
             ?? configuration.maxConnections
+        configuration.maxConnectionsPerPeer = try positive(
+            settings.value(maxConnectionsPerPeer, "MAX_CONNECTIONS_PER_PEER"), "max-connections-per-peer")
+            ?? configuration.maxConnectionsPerPeer
+        try resolveAuth(settings, into: &configuration)
         configuration.subscriberBufferSize =
             try positive(settings.value(subscriberBuffer, "SUBSCRIBER_BUFFER"), "subscriber-buffer")
             ?? configuration.subscriberBufferSize
@@ -146,6 +171,33 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("max-future-skew-ms must be >= 0")
         }
         return configuration
+    }
+
+    private func resolveAuth(_ settings: SettingsSource, into configuration: inout ServerConfiguration) throws {
+        if let path = try settings.value(authSecretFile, "AUTH_SECRET_FILE"), !path.isEmpty {
+            do {
+                configuration.authSecrets = try AuthSecrets(contentsOf: path)
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
+        configuration.allowUnauthenticated =
+            try settings.value(allowUnauthenticated ? true : nil, "ALLOW_UNAUTHENTICATED") ?? false
+        configuration.maxAuthFailuresPerMinute = try positive(
+            settings.value(maxAuthFailuresPerMinute, "MAX_AUTH_FAILURES_PER_MINUTE"), "max-auth-failures-per-minute")
+            ?? configuration.maxAuthFailuresPerMinute
+        if let seconds = try settings.value(authFailureDelay, "AUTH_FAILURE_DELAY") {
+            guard seconds >= 0, seconds.isFinite else {
+                throw ValidationError("auth-failure-delay must be 0 or more seconds, got \(seconds)")
+            }
+            configuration.authFailureDelay = .milliseconds(Int64((seconds * 1000).rounded()))
+        }
+        if let rate = try settings.value(deviceRate, "DEVICE_RATE") {
+            guard rate >= 0, rate.isFinite else { throw ValidationError("device-rate must be 0 or more, got \(rate)") }
+            configuration.deviceRate = rate
+        }
+        configuration.deviceBurst = try positive(settings.value(deviceBurst, "DEVICE_BURST"), "device-burst")
+            ?? configuration.deviceBurst
     }
 
     private func positive<Value: BinaryInteger>(_ value: Value?, _ name: String) throws -> Value? {
