@@ -1,6 +1,7 @@
 import Histogram
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PiSyncProtocol
 
 /// An open pipeline per connection: each connection keeps `depth` requests in flight, sending
@@ -18,6 +19,10 @@ enum PipelinedLoad {
         /// Count every answer that is not a RecordSync acknowledgement with all events newly
         /// stored (an error, a rejection or a duplicate), without decoding it.
         var checkAcknowledgements = false
+        /// Connect over TLS.
+        var tls: TLSConfiguration?
+        /// A frame sent first on each connection (an Authenticate); its answer is not counted.
+        var preamble: [UInt8]?
     }
 
     /// The measured window's outcome, all connections merged.
@@ -35,23 +40,32 @@ enum PipelinedLoad {
         let start = NIODeadline.now()
         let measureFrom = start + TimeAmount(settings.warmup)
         let stopAt = measureFrom + TimeAmount(settings.duration)
+        let sslContext = try settings.tls.map { try NIOSSLContext(configuration: $0) }
         let outcomes = try await withThrowingTaskGroup(of: Driver.Outcome.self) { tasks in
             for template in templates {
                 tasks.addTask {
                     let done = group.next().makePromise(of: Driver.Outcome.self)
                     let driver = Driver(
                         template: template, wire: wire, depth: settings.depth, measureFrom: measureFrom, stopAt: stopAt,
-                        checkAcknowledgements: settings.checkAcknowledgements, done: done)
+                        checkAcknowledgements: settings.checkAcknowledgements, preamble: settings.preamble, done: done)
                     let channel: any Channel
                     do {
                         channel = try await ClientBootstrap(group: group)
                             .channelOption(.socketOption(.tcp_nodelay), value: 1)
                             .channelInitializer { channel in
-                                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(driver) }
+                                channel.eventLoop.makeCompletedFuture {
+                                    if let sslContext {
+                                        try channel.pipeline.syncOperations.addHandler(
+                                            NIOSSLClientHandler(context: sslContext, serverHostname: nil))
+                                    }
+                                    try channel.pipeline.syncOperations.addHandler(driver)
+                                }
                             }
                             .connect(host: settings.host, port: settings.port).get()
                     } catch {
-                        throw LoadError.connection("cannot connect to \(settings.host):\(settings.port): \(error)")
+                        let failure = LoadError.connection("cannot connect to \(settings.host):\(settings.port): \(error)")
+                        done.fail(failure)
+                        throw failure
                     }
                     let outcome = try await done.futureResult.get()
                     try? await channel.close()
@@ -99,11 +113,15 @@ enum PipelinedLoad {
         private var stopping = false
         private let checkAcknowledgements: Bool
         private var unexpected = 0
+        private let preamble: [UInt8]?
+        /// The preamble's answer is still to come (answers leave in request order).
+        private var awaitingPreambleAnswer = false
 
         init(
             template: RequestTemplate, wire: RequestTemplate.Wire, depth: Int, measureFrom: NIODeadline,
-            stopAt: NIODeadline, checkAcknowledgements: Bool, done: EventLoopPromise<Driver.Outcome>
+            stopAt: NIODeadline, checkAcknowledgements: Bool, preamble: [UInt8]?, done: EventLoopPromise<Driver.Outcome>
         ) {
+            self.preamble = preamble
             self.checkAcknowledgements = checkAcknowledgements
             self.template = template
             self.wire = wire
@@ -114,6 +132,10 @@ enum PipelinedLoad {
         }
 
         func channelActive(context: ChannelHandlerContext) {
+            if let preamble {
+                awaitingPreambleAnswer = true
+                context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: preamble)), promise: nil)
+            }
             for _ in 0..<depth { send(context) }
             context.flush()
         }
@@ -135,6 +157,10 @@ enum PipelinedLoad {
                     return
                 }
                 guard answered else { break }
+                if awaitingPreambleAnswer {
+                    awaitingPreambleAnswer = false
+                    continue
+                }
                 guard let sent = sentAt.popFirst() else { continue }
                 if sent >= measureFrom && now <= stopAt {
                     measured += 1
@@ -188,7 +214,7 @@ enum PipelinedLoad {
             switch wire {
             case .varint:
                 guard let body = try FrameCodec.readFrame(from: &buffer, maxFrameSize: .max) else { return false }
-                if checkAcknowledgements && !Self.isCleanAcknowledgement(body.readableBytesView) {
+                if checkAcknowledgements && !awaitingPreambleAnswer && !Self.isCleanAcknowledgement(body.readableBytesView) {
                     unexpected += 1
                 }
                 return true

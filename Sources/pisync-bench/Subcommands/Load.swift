@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+import NIOCore
+import NIOSSL
+import PiSyncProtocol
 
 /// `pisync-bench load`: drives one server with pipelined requests and prints one result line.
 struct Load: AsyncParsableCommand {
@@ -21,6 +24,9 @@ struct Load: AsyncParsableCommand {
     var perEventDevices = false
     @Flag(help: "Count answers that are not a clean RecordSync acknowledgement (errors, rejections, duplicates).")
     var checkAcks = false
+    @Option(help: "Connect over TLS, trusting this PEM CA (the server's name is not checked).") var tlsCa: String?
+    @Option(help: "Authenticate each connection with the token in this file first (its answer is not counted).")
+    var tokenFile: String?
     @Option(help: "Seconds of warm-up before measuring.") var warmup = 1.0
     @Option(help: "Seconds measured.") var seconds = 5.0
     @Option(help: "A tag in device ids and keys, distinct per run against the same server.") var run = String(
@@ -47,6 +53,18 @@ struct Load: AsyncParsableCommand {
         settings.warmup = .milliseconds(Int64(warmup * 1000))
         settings.duration = .milliseconds(Int64(seconds * 1000))
         settings.checkAcknowledgements = checkAcks
+        if let tlsCa {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(tlsCa))
+            tls.certificateVerification = .noHostnameVerification
+            settings.tls = tls
+        }
+        if let tokenFile {
+            let token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            var frame = ByteBuffer()
+            FrameCodec.writeFrame(try Pisync_V1_Request.with { $0.id = 1; $0.authenticate = .with { $0.token = token } }.serializedBytes() as [UInt8], into: &frame)
+            settings.preamble = Array(frame.readableBytesView)
+        }
         let result = try await PipelinedLoad.run(settings, wire: wire, templates: templates)
         let micros = { (percentile: Double) in String(format: "%.1f", Double(result.latencies.valueAtPercentile(percentile)) / 1000) }
         print(
