@@ -59,6 +59,24 @@ extension ConnectionHandler {
         }
     }
 
+    /// With auth on, a connection that has not authenticated within
+    /// ``ServerConfiguration/authTimeout`` is closed with an id-0 UNAUTHENTICATED notice: one
+    /// that cannot do anything else must not hold a place for the idle timeout.
+    func startAuthDeadline(_ context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let deadline = context.eventLoop.scheduleTask(in: TimeAmount(configuration.authTimeout)) {
+            let (handler, context) = loopBound.value
+            guard handler.access.state == .unauthenticated, context.channel.isActive else { return }
+            handler.logger.info("closing connection: no Authenticate within the auth timeout")
+            handler.close(
+                context,
+                notice: .failure(
+                    id: 0, .unauthenticated,
+                    "no Authenticate within \(handler.configuration.authTimeout.logText) of connecting; closing"))
+        }
+        context.channel.closeFuture.whenComplete { _ in deadline.cancel() }
+    }
+
     /// Answers a refused Authenticate and closes the connection a little later: long enough
     /// for the answer to arrive, short enough that guessing tokens is slow.
     private func refuse(_ answer: Pisync_V1_Response, _ context: ChannelHandlerContext) {

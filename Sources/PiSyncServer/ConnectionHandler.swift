@@ -273,6 +273,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         if configuration.tls != nil { startHandshakeDeadline(context) }
+        if configuration.authRequired { startAuthDeadline(context) }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -414,7 +415,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     /// Sends a last connection-level message (id 0) after the responses still queued, then
     /// closes once it is written.
-    private func close(_ context: ChannelHandlerContext, notice: Pisync_V1_Response) {
+    func close(_ context: ChannelHandlerContext, notice: Pisync_V1_Response) {
         if !closing {
             // A peer that never reads would hold the connection open (and counted against
             // --max-connections) forever while the notice waits to be written: close anyway.

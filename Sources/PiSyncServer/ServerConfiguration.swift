@@ -38,6 +38,9 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     public var tls: ServerTLS?
     /// Serve an address other than loopback with auth off (protected mode refuses to).
     public var allowUnauthenticated = false
+    /// With auth on, a connection that has not authenticated this long after connecting is
+    /// closed with UNAUTHENTICATED.
+    public var authTimeout: Duration = .seconds(10)
     /// How long after answering a refused token with UNAUTHENTICATED the connection is closed.
     public var authFailureDelay: Duration = .seconds(1)
     /// Refused tokens one source address may present per minute (and at once); beyond that,
@@ -113,7 +116,7 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
             + "max_connections=\(maxConnections) max_connections_per_peer=\(maxConnectionsPerPeer) "
             + "auth=\(authSecrets.map { "on(key_ids=\($0.keyIDs.joined(separator: ",")))" } ?? "off") "
             + "tls=\(tls == nil ? "off" : tls?.clientCAPath == nil ? "on" : "on(client_certificates)") "
-            + "device_rate=\(effectiveDeviceRate) device_burst=\(deviceBurst) connection_write_buffer=\(connectionWriteBuffer) "
+            + "auth_timeout=\(authTimeout.logText) device_rate=\(effectiveDeviceRate) device_burst=\(deviceBurst) connection_write_buffer=\(connectionWriteBuffer) "
             + "max_pipelined_requests=\(maxPipelinedRequests) max_subscriptions=\(maxSubscriptions) "
             + "max_subscriptions_per_connection=\(maxSubscriptionsPerConnection) subscriber_buffer=\(subscriberBufferSize) "
             + "alert_threshold=\(alertThreshold) snapshot_interval=\(snapshotInterval.logText) "

@@ -193,6 +193,20 @@ struct AuthorizationTests {
         }
     }
 
+    @Test("a connection that does not authenticate within the auth timeout is closed with an id-0 UNAUTHENTICATED notice; one that did is not")
+    func authTimeout() async throws {
+        try await Self.withAuthServer({ $0.authTimeout = .milliseconds(300) }) { server in
+            let silent = try await RawConnection.connect(port: server.port)
+            let authenticated = try await RawConnection.connect(port: server.port)
+            _ = try await authenticated.call(AuthFixtures.authenticate(1, AuthFixtures.token(device: "pibook-a")))
+            let notice = try #require(try await silent.next())
+            #expect(notice.id == 0 && notice.error.code == StatusCode.unauthenticated.rawValue)
+            #expect(try await silent.next() == nil)
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(try await authenticated.call(.with { $0.id = 2; $0.ping = .init() }).ping.authRequired)
+        }
+    }
+
     @Test("with auth off, old clients work unchanged and Authenticate is accepted as a no-op")
     func authOff() async throws {
         try await TestServer.with { server in

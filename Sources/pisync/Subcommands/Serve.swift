@@ -34,6 +34,8 @@ struct Serve: AsyncParsableCommand {
     var allowUnauthenticated = false
     @Option(help: "Refused tokens one source address may present per minute (PISYNC_MAX_AUTH_FAILURES_PER_MINUTE; default 10).")
     var maxAuthFailuresPerMinute: Int?
+    @Option(help: "Seconds a connection has to authenticate when auth is on (PISYNC_AUTH_TIMEOUT; default 10).")
+    var authTimeout: Int?
     @Option(help: "Seconds before a connection whose token was refused is closed (PISYNC_AUTH_FAILURE_DELAY; default 1).")
     var authFailureDelay: Double?
     @Option(help: "Events per second one device may record, 0 for no limit (PISYNC_DEVICE_RATE; default 100 with auth on, no limit with auth off).")
@@ -202,6 +204,9 @@ struct Serve: AsyncParsableCommand {
         configuration.maxAuthFailuresPerMinute = try positive(
             settings.value(maxAuthFailuresPerMinute, "MAX_AUTH_FAILURES_PER_MINUTE"), "max-auth-failures-per-minute")
             ?? configuration.maxAuthFailuresPerMinute
+        if let seconds = try positive(settings.value(authTimeout, "AUTH_TIMEOUT"), "auth-timeout") {
+            configuration.authTimeout = .seconds(seconds)
+        }
         if let seconds = try settings.value(authFailureDelay, "AUTH_FAILURE_DELAY") {
             guard seconds >= 0, seconds.isFinite else {
                 throw ValidationError("auth-failure-delay must be 0 or more seconds, got \(seconds)")
