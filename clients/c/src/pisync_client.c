@@ -232,9 +232,6 @@ pisync_status pisync_wait_response(pisync_client *c, uint64_t id,
 pisync_status pisync_send_request(pisync_client *c, Pisync__V1__Request *request,
                                   uint64_t *request_id, pisync_error *err)
 {
-    uint8_t *frame = NULL;
-    size_t frame_len = 0;
-    pisync_error failure;
     pisync_status rc;
 
     *request_id = 0;
@@ -242,6 +239,20 @@ pisync_status pisync_send_request(pisync_client *c, Pisync__V1__Request *request
     rc = pisync_connect(c, err);
     if (rc != PISYNC_OK)
         return rc;
+    return pisync_send_request_now(c, request, request_id, err);
+}
+
+pisync_status pisync_send_request_now(pisync_client *c, Pisync__V1__Request *request,
+                                      uint64_t *request_id, pisync_error *err)
+{
+    uint8_t *frame = NULL;
+    size_t frame_len = 0;
+    pisync_error failure;
+    pisync_status rc;
+
+    *request_id = 0;
+    if (c->fd < 0)
+        return pisync_fail(err, PISYNC_ERR_IO, 0, "not connected to %s", c->server);
     if (c->pending_count == c->pending_cap) {
         /* Grow first: a request that was sent must always be trackable. */
         size_t cap = c->pending_cap ? c->pending_cap * 2 : 8;

@@ -1,7 +1,8 @@
 /*
  * pisync_connection.c - the client object and its socket: parsing the server address,
  * creating and freeing the client, connecting with a timeout, and the socket I/O
- * (sending whole frames, reading what arrives) with a deadline.
+ * (sending whole frames, reading what arrives) with a deadline. A new connection is
+ * authenticated (pisync_auth.c) before it is used.
  *
  * The socket is non-blocking and every wait goes through poll() with a deadline, so no
  * call blocks longer than its timeout.
@@ -104,6 +105,11 @@ pisync_status pisync_client_new(const pisync_client_options *options, pisync_cli
     c->fd = -1;
     c->next_id = 1; /* id 0 is what the server uses for its connection notices */
     pisync_framebuf_init(&c->rx);
+    rc = pisync_set_token(c, options->token, err);
+    if (rc != PISYNC_OK) {
+        pisync_client_free(c);
+        return rc;
+    }
     *client = c;
     return pisync_ok(err);
 }
@@ -114,6 +120,7 @@ void pisync_close_socket(pisync_client *c)
         close(c->fd);
     c->fd = -1;
     pisync_framebuf_clear(&c->rx);
+    memset(&c->auth, 0, sizeof c->auth);
 }
 
 void pisync_client_free(pisync_client *c)
@@ -129,6 +136,7 @@ void pisync_client_free(pisync_client *c)
     }
     free(c->pending);
     pisync_framebuf_free(&c->rx);
+    pisync_forget_token(c);
     free(c);
 }
 
@@ -242,7 +250,8 @@ pisync_status pisync_connect(pisync_client *c, pisync_error *err)
         return pisync_fail(err, PISYNC_ERR_CONNECT, last_errno, "cannot connect to %s: %s",
                            c->server, strerror(last_errno));
     pisync_framebuf_clear(&c->rx);
-    return pisync_ok(err);
+    /* With a token, Authenticate goes first: nothing else is sent before it is answered. */
+    return pisync_authenticate(c, err);
 }
 
 /* ---- sending ---- */

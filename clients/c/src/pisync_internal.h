@@ -107,6 +107,8 @@ struct pisync_client {
     int connect_timeout_ms;
     int io_timeout_ms;
     size_t max_frame;
+    char *token;           /* NULL when the client has none */
+    pisync_auth_info auth; /* the current connection's Authenticate answer */
     int fd; /* -1 when not connected */
     uint64_t next_id;
     pisync_framebuf rx;
@@ -137,9 +139,24 @@ void pisync_connection_failed(pisync_client *c, const pisync_error *why);
 pisync_status pisync_wait_response(pisync_client *c, uint64_t id,
                                    Pisync__V1__Response__ResultCase expected,
                                    Pisync__V1__Response **response, pisync_error *err);
-/* Assigns the next id, sends the request and registers it as pending. */
+/* Assigns the next id, sends the request and registers it as pending; connects first
+   (which authenticates) when there is no usable connection. */
 pisync_status pisync_send_request(pisync_client *c, Pisync__V1__Request *request,
                                   uint64_t *request_id, pisync_error *err);
+/* The same on the connection as it is: the caller has just connected. */
+pisync_status pisync_send_request_now(pisync_client *c, Pisync__V1__Request *request,
+                                      uint64_t *request_id, pisync_error *err);
+
+/* Authentication (pisync_auth.c). */
+
+/* Sends Authenticate with the client's token on the new connection and waits for the
+   answer (before anything else is sent). On failure the connection is closed. */
+pisync_status pisync_authenticate(pisync_client *c, pisync_error *err);
+/* Keeps a copy of `token` (NULL or "" for none). Returns PISYNC_ERR_ARGUMENT for a token
+   that cannot be one. */
+pisync_status pisync_set_token(pisync_client *c, const char *token, pisync_error *err);
+/* Overwrites and frees the client's copy of the token. */
+void pisync_forget_token(pisync_client *c);
 
 /* ---- requests (pisync_calls.c; the event conversions are in pisync_event.c) ---- */
 

@@ -212,15 +212,37 @@ int fake_send_ping(fake_conn *conn, uint64_t id, const char *version)
 int fake_send_error(fake_conn *conn, uint64_t id, uint32_t code, const char *field,
                     const char *message)
 {
+    return fake_send_error_retry_after(conn, id, code, field, message, 0);
+}
+
+int fake_send_error_retry_after(fake_conn *conn, uint64_t id, uint32_t code, const char *field,
+                                const char *message, uint32_t retry_after_ms)
+{
     Pisync__V1__Error error = PISYNC__V1__ERROR__INIT;
     Pisync__V1__Response response = PISYNC__V1__RESPONSE__INIT;
 
+    error.retry_after_ms = retry_after_ms;
     error.code = code;
     error.field = (char *)field;
     error.message = (char *)message;
     response.id = id;
     response.result_case = PISYNC__V1__RESPONSE__RESULT_ERROR;
     response.error = &error;
+    return send_response(conn, &response);
+}
+
+int fake_send_authenticate(fake_conn *conn, uint64_t id, const char *role, const char *name,
+                           int auth_required)
+{
+    Pisync__V1__AuthenticateResponse authenticate = PISYNC__V1__AUTHENTICATE_RESPONSE__INIT;
+    Pisync__V1__Response response = PISYNC__V1__RESPONSE__INIT;
+
+    authenticate.role = (char *)role;
+    authenticate.name = (char *)name;
+    authenticate.auth_required = auth_required != 0;
+    response.id = id;
+    response.result_case = PISYNC__V1__RESPONSE__RESULT_AUTHENTICATE;
+    response.authenticate = &authenticate;
     return send_response(conn, &response);
 }
 

@@ -42,6 +42,11 @@ int fake_send_bytes(fake_conn *conn, const void *bytes, size_t len);
 int fake_send_ping(fake_conn *conn, uint64_t id, const char *version);
 int fake_send_error(fake_conn *conn, uint64_t id, uint32_t code, const char *field,
                     const char *message);
+/* An error with Error.retry_after_ms set, as a rate limit sends it. */
+int fake_send_error_retry_after(fake_conn *conn, uint64_t id, uint32_t code, const char *field,
+                                const char *message, uint32_t retry_after_ms);
+int fake_send_authenticate(fake_conn *conn, uint64_t id, const char *role, const char *name,
+                           int auth_required);
 /* A RecordSync answer; `rejected` lists `n_rejected` event indexes (code 3, "timestamp"). */
 int fake_send_record(fake_conn *conn, uint64_t id, uint32_t accepted, uint32_t duplicates,
                      const uint32_t *rejected, size_t n_rejected);

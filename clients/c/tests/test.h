@@ -85,6 +85,9 @@ void test_note(const char *fmt, ...)
     X(client_response_over_limit)                                                          \
     X(client_timeout)                                                                      \
     X(client_server_closes_mid_frame)                                                      \
+    X(auth_first_on_every_connection)                                                      \
+    X(auth_refused_token_is_not_retried)                                                   \
+    X(auth_bad_tokens_refused_locally)                                                     \
     X(retry_backoff_bounds)                                                                \
     X(retry_backoff_deterministic_with_seed)                                               \
     X(retry_classification)                                                                \
@@ -112,7 +115,9 @@ void test_note(const char *fmt, ...)
     X(integration_record_history_ping_errors)                                              \
     X(integration_pipelining_and_reuse)                                                    \
     X(integration_offline_spool_then_flush)                                                \
-    X(integration_shutdown_notice)
+    X(integration_shutdown_notice)                                                         \
+    X(integration_auth_tokens)                                                             \
+    X(integration_auth_off_accepts_token)
 
 #define PISYNC_DECLARE_TEST(name) void test_##name(void);
 PISYNC_TESTS(PISYNC_DECLARE_TEST)

@@ -10,7 +10,8 @@
  *
  * Common options: --server HOST:PORT (default $PISYNC_SERVER, else 127.0.0.1:7878),
  * --timeout MS (connect and response timeout, default 5000), --retries N (extra attempts
- * with exponential backoff on connection failures and UNAVAILABLE, default 0).
+ * with exponential backoff on connection failures and UNAVAILABLE, default 0),
+ * --token-file PATH (default $PISYNC_TOKEN_FILE: the token sent in Authenticate).
  *
  * Exit codes (see usage() and README.md): 0 ok, 1 the server refused, 2 usage,
  * 3 server unreachable (with --spool: the event was spooled), 4 local I/O error.
@@ -44,11 +45,16 @@ static void usage(FILE *out)
           "  --server HOST:PORT  server address (default $PISYNC_SERVER, else 127.0.0.1:7878)\n"
           "  --timeout MS        connect and response timeout (default 5000)\n"
           "  --retries N         extra attempts with backoff when unreachable (default 0)\n"
+          "  --token-file PATH   token to authenticate with, from `pisync token --device ID`\n"
+          "                      (default $PISYNC_TOKEN_FILE); needed when the server has\n"
+          "                      auth on\n"
           "\n"
           "exit codes:\n"
           "  0  ok\n"
           "  1  the server refused the request or rejected the event (code, field and\n"
-          "     message are printed); retrying unchanged fails again\n"
+          "     message are printed); retrying unchanged fails again. A refused token\n"
+          "     (UNAUTHENTICATED) or one for another device (PERMISSION_DENIED) is no\n"
+          "     verdict on the event: send --spool keeps it in the spool\n"
           "  2  usage error\n"
           "  3  server unreachable or unavailable: nothing was recorded; try again later.\n"
           "     send --spool: the event is safe in the spool. flush: events remain spooled\n"
