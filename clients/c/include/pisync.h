@@ -255,7 +255,10 @@ typedef pisync_status (*pisync_retry_fn)(pisync_client *client, void *context,
 
 /* Runs `attempt` until it succeeds, fails with an error that is not retryable
    (pisync_error_is_retryable), or max_attempts is reached, sleeping with exponential
-   backoff and jitter between attempts and reconnecting the client. Returns the last
+   backoff and jitter between attempts and reconnecting the client. When the failure
+   carries retry_after_ms (a rate limit's RESOURCE_EXHAUSTED), the next attempt waits at
+   least that long: max(backoff, retry_after_ms); when that is over max_delay_ms it stops
+   at once instead, returning that error, which is retryable later. Returns the last
    attempt's status. `policy` may be NULL for the defaults. RecordSync is safe to retry:
    the server acknowledges a resent event as a duplicate. */
 pisync_status pisync_retry(pisync_client *client, const pisync_retry_policy *policy,

@@ -94,6 +94,9 @@ void test_note(const char *fmt, ...)
     X(retry_until_success)                                                                 \
     X(retry_gives_up_after_max_attempts)                                                   \
     X(retry_stops_on_rejection)                                                            \
+    X(retry_error_format_shows_retry_after)                                                \
+    X(retry_waits_for_retry_after)                                                         \
+    X(retry_gives_up_when_retry_after_is_over_max_delay)                                   \
     X(spool_append_and_read_back)                                                          \
     X(spool_torn_last_record)                                                              \
     X(spool_corrupt_last_record)                                                           \
@@ -117,7 +120,8 @@ void test_note(const char *fmt, ...)
     X(integration_offline_spool_then_flush)                                                \
     X(integration_shutdown_notice)                                                         \
     X(integration_auth_tokens)                                                             \
-    X(integration_auth_off_accepts_token)
+    X(integration_auth_off_accepts_token)                                                  \
+    X(integration_rate_limit_retry_after)
 
 #define PISYNC_DECLARE_TEST(name) void test_##name(void);
 PISYNC_TESTS(PISYNC_DECLARE_TEST)
