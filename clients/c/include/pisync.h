@@ -43,7 +43,11 @@ typedef enum pisync_status {
     PISYNC_ERR_PROTOCOL, /* the server sent something that is not valid PiSync */
     PISYNC_ERR_ARGUMENT, /* the caller passed an invalid argument */
     PISYNC_ERR_NOMEM,    /* out of memory */
-    PISYNC_ERR_SPOOL     /* the spool file could not be read, written, locked or parsed */
+    PISYNC_ERR_SPOOL,    /* the spool file could not be read, written, locked or parsed */
+    PISYNC_ERR_TLS       /* TLS could not be set up: a CA, certificate or key that does not
+                            load, a server certificate that does not verify (wrong CA, wrong
+                            name, expired), a server that does not speak TLS, or a client
+                            certificate the server refused. Not retryable: fix the setup. */
 } pisync_status;
 
 /* Server error codes (gRPC numbering), as carried in pisync_error.code. */
@@ -161,6 +165,24 @@ typedef struct pisync_ping_result {
 
 typedef struct pisync_client pisync_client;
 
+/* TLS for the connection (needs a library built with `make TLS=1`; see
+   pisync_tls_supported). The server's certificate is always verified: against `ca_file`,
+   and for `server_name`. */
+typedef struct pisync_tls_options {
+    int enabled;             /* 1 to connect with TLS (1.2 or later) */
+    const char *ca_file;     /* PEM file of the CA certificates that may have signed the
+                                server's certificate; NULL means the system's store */
+    const char *server_name; /* the DNS name or IP address the server's certificate must
+                                carry (a DNS name is also sent as SNI); NULL means the host
+                                part of `server` */
+    const char *cert_file;   /* client certificate chain (PEM) for mutual TLS, whose CN/SAN
+                                names the device; NULL means none */
+    const char *key_file;    /* its private key (PEM); NULL means it is in cert_file */
+} pisync_tls_options;
+
+/* 1 when this library was built with TLS (make TLS=1), else 0. */
+int pisync_tls_supported(void);
+
 typedef struct pisync_client_options {
     const char *server;      /* "host:port" or "[ipv6]:port"; NULL means PISYNC_DEFAULT_SERVER */
     int connect_timeout_ms;  /* 0 means 5000 */
@@ -170,6 +192,7 @@ typedef struct pisync_client_options {
                                 on every connection; NULL or "" means none (a server with
                                 auth on then answers every call with UNAUTHENTICATED). The
                                 client keeps a copy. */
+    pisync_tls_options tls;  /* all zero means plain TCP */
 } pisync_client_options;
 
 /* What the server said about the token on the current connection. */

@@ -125,17 +125,20 @@ static void dispatch(pisync_client *c, Pisync__V1__Response *response)
    we reconnect instead of sending into a dead socket. */
 static void drop_connection_if_closed(pisync_client *c)
 {
-    pisync_error ignored;
+    pisync_error failure;
 
-    while (c->fd >= 0 && !has_waiting_calls(c) && pisync_wait_fd(c->fd, POLLIN, 0) > 0) {
+    while (c->fd >= 0 && !has_waiting_calls(c) && pisync_has_input(c)) {
         Pisync__V1__Response *response;
 
-        if (pisync_receive_some(c, 0, &ignored) != PISYNC_OK) {
-            pisync_close_socket(c);
+        if (pisync_receive_some(c, 0, &failure) != PISYNC_OK) {
+            /* A TLS session's own records (a session ticket) make the socket readable
+               with nothing for us: that connection is fine. */
+            if (failure.status != PISYNC_ERR_TIMEOUT)
+                pisync_close_socket(c);
             return;
         }
         for (;;) {
-            if (take_buffered_response(c, &response, &ignored) != PISYNC_OK) {
+            if (take_buffered_response(c, &response, &failure) != PISYNC_OK) {
                 pisync_close_socket(c);
                 return;
             }

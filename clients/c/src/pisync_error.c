@@ -72,6 +72,7 @@ const char *pisync_status_name(pisync_status status)
     case PISYNC_ERR_ARGUMENT: return "PISYNC_ERR_ARGUMENT";
     case PISYNC_ERR_NOMEM: return "PISYNC_ERR_NOMEM";
     case PISYNC_ERR_SPOOL: return "PISYNC_ERR_SPOOL";
+    case PISYNC_ERR_TLS: return "PISYNC_ERR_TLS";
     }
     return "PISYNC_ERR_UNKNOWN";
 }

@@ -136,6 +136,18 @@ expect 2 "a token file holding something else" \
     env PISYNC_TOKEN_FILE="$WORK/odd.token" "$BIN" ping --server $NOWHERE
 output_has "not a pisync token" "PISYNC_TOKEN_FILE is read too"
 
+# ---- TLS options (PISYNC_TEST_CERTS is set by make test TLS=1) ----
+if [ -n "${PISYNC_TEST_CERTS:-}" ]; then
+    expect 2 "a CA file that does not exist" \
+        "$BIN" ping --server $NOWHERE --tls-ca "$WORK/none.pem"
+    output_has "cannot load the CA file" "the missing CA file is named"
+else
+    expect 2 "TLS from a build without it" "$BIN" ping --server $NOWHERE --tls
+    output_has "make TLS=1" "the build without TLS says how to get it"
+fi
+expect 2 "--tls-key without --tls-cert" "$BIN" ping --server $NOWHERE --tls-key "$WORK/k.pem"
+expect 2 "--tls takes no value" "$BIN" ping --server $NOWHERE --tls=yes
+
 # ---- against a real server ----
 if [ -z "${PISYNC_SERVER_BIN:-}" ]; then
     if [ "${CI:-}" = "true" ]; then
@@ -172,6 +184,13 @@ else
         output_has "INVALID_ARGUMENT (3) \[limit\]" "the limit error shows code and field"
         expect 1 "history of an unknown device" "$BIN" history --device cli-nobody
         output_has "NOT_FOUND (5) \[device_id\]" "not found shows code and field"
+        if [ -n "${PISYNC_TEST_CERTS:-}" ]; then
+            expect 1 "TLS to a plain server" \
+                "$BIN" send --tls-ca "$PISYNC_TEST_CERTS/ca.pem" --device cli-dev --files 1 \
+                --errors 0 --speed 1 --spool "$WORK/tls.spool"
+            output_has "is the server serving TLS" "the TLS failure is explained"
+            output_has "event spooled" "the event is kept for a working setup"
+        fi
     fi
 
     # ---- a server with auth on ----

@@ -17,7 +17,7 @@
 
 #define SCRIPT_TIMEOUT_MS 10000
 
-static int listen_on_any_port(int *port)
+int fake_listen(int *port)
 {
     struct sockaddr_in addr;
     socklen_t len = sizeof addr;
@@ -43,7 +43,7 @@ static int listen_on_any_port(int *port)
 void unused_address(char *buf, size_t size)
 {
     int port = 1;
-    int fd = listen_on_any_port(&port);
+    int fd = fake_listen(&port);
 
     /* The port was free a moment ago and nothing listens once it is closed. */
     if (fd >= 0)
@@ -54,7 +54,7 @@ void unused_address(char *buf, size_t size)
 int fake_server_start(fake_server *server, fake_script script, void *context)
 {
     int port = 0;
-    int listen_fd = listen_on_any_port(&port);
+    int listen_fd = fake_listen(&port);
 
     memset(server, 0, sizeof *server);
     if (listen_fd < 0)

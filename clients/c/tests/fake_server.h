@@ -22,6 +22,8 @@ int fake_server_start(fake_server *server, fake_script script, void *context);
 /* Waits for the script to end (killing it after 10 s). Returns its result (0 = passed). */
 int fake_server_finish(fake_server *server);
 
+/* A socket listening on 127.0.0.1 at a free port (set in *port), or -1. */
+int fake_listen(int *port);
 /* A port on 127.0.0.1 where nothing listens, as "127.0.0.1:PORT". */
 void unused_address(char *buf, size_t size);
 

@@ -59,6 +59,18 @@ void test_note(const char *fmt, ...)
 #endif
     ;
 
+/* The TLS tests of this build (make TLS=1, or not). */
+#ifdef PISYNC_TLS
+#define PISYNC_TLS_TESTS(X)                                                                \
+    X(tls_round_trip_and_reconnect)                                                        \
+    X(tls_certificate_must_verify)                                                         \
+    X(tls_mutual)                                                                          \
+    X(tls_setup_files_must_load)                                                           \
+    X(tls_against_plain_server_fails_cleanly)
+#else
+#define PISYNC_TLS_TESTS(X) X(tls_not_built_in)
+#endif
+
 /* Every test, by file. */
 #define PISYNC_TESTS(X)                                                                    \
     X(varint_encode_known_values)                                                          \
@@ -88,6 +100,7 @@ void test_note(const char *fmt, ...)
     X(auth_first_on_every_connection)                                                      \
     X(auth_refused_token_is_not_retried)                                                   \
     X(auth_bad_tokens_refused_locally)                                                     \
+    PISYNC_TLS_TESTS(X)                                                                    \
     X(retry_backoff_bounds)                                                                \
     X(retry_backoff_deterministic_with_seed)                                               \
     X(retry_classification)                                                                \

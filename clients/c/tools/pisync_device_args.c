@@ -21,9 +21,11 @@
 typedef struct {
     const char *name;
     size_t offset;
+    int flag; /* takes no value: set to "1" when given */
 } option_spec;
 
-#define OPTION(name, member) {name, offsetof(arguments, member)}
+#define OPTION(name, member) {name, offsetof(arguments, member), 0}
+#define FLAG(name, member) {name, offsetof(arguments, member), 1}
 
 static const option_spec options_table[] = {
     OPTION("--server", server),       OPTION("--device", device),
@@ -33,6 +35,9 @@ static const option_spec options_table[] = {
     OPTION("--page", page),           OPTION("--limit", limit),
     OPTION("--timeout", timeout),     OPTION("--retries", retries),
     OPTION("--token-file", token_file),
+    FLAG("--tls", tls),               OPTION("--tls-ca", tls_ca),
+    OPTION("--tls-server-name", tls_server_name),
+    OPTION("--tls-cert", tls_cert),   OPTION("--tls-key", tls_key),
 };
 
 int usage_error(const char *fmt, const char *detail)
@@ -66,7 +71,11 @@ int parse_arguments(int argc, char **argv, arguments *args)
         }
         if (k == sizeof options_table / sizeof options_table[0])
             return usage_error("unknown option '%s'", arg);
-        if (eq != NULL)
+        if (options_table[k].flag && eq != NULL)
+            return usage_error("option '%s' takes no value", arg);
+        if (options_table[k].flag)
+            value = "1";
+        else if (eq != NULL)
             value = eq + 1;
         else if (i + 1 < argc)
             value = argv[++i];
@@ -144,6 +153,8 @@ int worth_spooling(const pisync_error *err)
 {
     if (pisync_error_is_retryable(err))
         return 1;
+    if (err->status == PISYNC_ERR_TLS)
+        return 1;
     return err->status == PISYNC_ERR_SERVER && !err->connection_notice &&
            (err->code == PISYNC_CODE_UNAUTHENTICATED || err->code == PISYNC_CODE_PERMISSION_DENIED);
 }
@@ -213,7 +224,7 @@ static int new_client(const pisync_client_options *options, pisync_client **clie
 
     if (pisync_client_new(options, client, &err) == PISYNC_OK)
         return EXIT_OK;
-    print_error(options->token != NULL ? "bad --server or token" : "bad --server", &err);
+    print_error("cannot set up the connection", &err);
     return EXIT_USAGE;
 }
 
@@ -236,6 +247,13 @@ int open_connection(const arguments *args, connection *conn)
         options.server = NULL;
     options.connect_timeout_ms = timeout > 0 ? (int)timeout : 1;
     options.io_timeout_ms = timeout > 0 ? (int)timeout : 1;
+    options.tls.enabled = args->tls != NULL || args->tls_ca != NULL || args->tls_cert != NULL;
+    options.tls.ca_file = args->tls_ca;
+    options.tls.server_name = args->tls_server_name;
+    options.tls.cert_file = args->tls_cert;
+    options.tls.key_file = args->tls_key;
+    if (args->tls_key != NULL && args->tls_cert == NULL)
+        return usage_error("%s", "--tls-key needs --tls-cert");
     if (token_file != NULL && token_file[0] != '\0') {
         if ((rc = read_token_file(token_file, token)) != EXIT_OK)
             return rc;
