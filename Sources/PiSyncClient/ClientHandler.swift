@@ -98,7 +98,16 @@ final class ClientHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        failAll(error)
+        switch error {
+        case let decoderError as ByteToMessageDecoderError:
+            // Bytes that are not frames of this protocol: most often a TLS server answering a
+            // plain connection with an alert.
+            failAll(PiSyncClientError.notPiSync("\(decoderError)"))
+        case let frameError as FrameError:
+            failAll(PiSyncClientError.notPiSync("\(frameError)"))
+        default:
+            failAll(error)
+        }
         context.close(promise: nil)
     }
 

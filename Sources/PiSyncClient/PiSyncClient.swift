@@ -1,5 +1,7 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PiSyncProtocol
 import Synchronization
 
@@ -21,18 +23,29 @@ public final class PiSyncClient: Sendable {
         self.channel = channel
     }
 
-    /// Connects to the server at `host`:`port`.
+    /// Connects to the server at `host`:`port`; with `tls`, over TLS, returning once the
+    /// handshake is done (a server whose certificate does not verify fails here).
     public static func connect(
         host: String, port: Int, connectTimeout: Duration = .seconds(10),
-        maxFrameSize: Int = FrameCodec.defaultMaxFrameSize,
+        maxFrameSize: Int = FrameCodec.defaultMaxFrameSize, tls: TLSConfiguration? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> PiSyncClient {
         let timeout = TimeAmount(connectTimeout)
+        let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
+        // SNI carries names only; for an address, the certificate is checked against it.
+        let serverHostname = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
+        let handshake = NIOLockedValueBox<EventLoopFuture<Void>?>(nil)
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        let waiter = TLSHandshakeWaiter(promise: channel.eventLoop.makePromise(), timeout: timeout)
+                        handshake.withLockedValue { $0 = waiter.handshake }
+                        try channel.pipeline.syncOperations.addHandlers(
+                            NIOSSLClientHandler(context: sslContext, serverHostname: serverHostname), waiter)
+                    }
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(FrameDecoder(maxFrameSize: maxFrameSize)),
                         MessageToByteHandler(MessageFrameEncoder<Pisync_V1_Request>()),
@@ -41,6 +54,14 @@ public final class PiSyncClient: Sendable {
             }
             .connect(host: host, port: port)
             .get()
+        if let handshake = handshake.withLockedValue({ $0 }) {
+            do {
+                try await handshake.get()
+            } catch {
+                try? await channel.close()
+                throw error
+            }
+        }
         return PiSyncClient(channel: channel)
     }
 

@@ -39,11 +39,18 @@ public enum PiSyncClientError: Error, Sendable, Hashable, CustomStringConvertibl
     case connectionClosed
     /// The server answered with a result of the wrong kind.
     case unexpectedResponse(String)
+    /// The TLS handshake did not complete.
+    case tlsHandshakeFailed(String)
+    /// The server sent bytes that are not frames of the protocol.
+    case notPiSync(String)
 
     public var description: String {
         switch self {
         case .connectionClosed: "connection closed before the server answered"
         case .unexpectedResponse(let what): "unexpected response from server: \(what)"
+        case .tlsHandshakeFailed(let why): "TLS handshake failed: \(why)"
+        case .notPiSync(let what):
+            "the server's answer is not PiSync frames (\(what)); if it serves TLS, connect with --tls and --tls-ca"
         }
     }
 }

@@ -16,7 +16,7 @@ extension ConnectionHandler {
             return
         }
         switch access.state {
-        case .authenticated(let identity):
+        case .authenticated(let identity) where identity.keyID != ServerTLS.certificateKeyID:
             respond(
                 .failure(
                     id: id, .failedPrecondition,
@@ -26,8 +26,8 @@ extension ConnectionHandler {
         case .refused, .open:
             respond(ConnectionAccess.unauthenticated(id: id), context)
             return
-        case .unauthenticated:
-            break
+        case .unauthenticated, .authenticated:
+            break  // a token may take over from a client certificate's identity (an operator's)
         }
         let peer = context.channel.remoteAddress?.ipAddress ?? "unknown"
         if let authFailures, case .limited(_, let retryAfter) = authFailures.check(1, of: peer) {

@@ -1,5 +1,7 @@
 import Logging
 import NIOCore
+import NIOSSL
+import NIOTLS
 import PiSyncPersistence
 import PiSyncProtocol
 import PiSyncStore
@@ -36,6 +38,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     var access: ConnectionAccess
     /// Refused tokens by peer address, shared by the server's connections (auth on).
     let authFailures: RateLimiter?
+    /// Closes a TLS connection whose handshake is not done in time (``ConnectionHandler+TLS``).
+    var handshakeDeadline: Scheduled<Void>?
     private let subscriptions: ConnectionSubscriptions
     private var closing = false
     private var responses: ResponseQueue
@@ -258,8 +262,14 @@ final class ConnectionHandler: ChannelDuplexHandler {
         context.fireChannelWritabilityChanged()
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        if configuration.tls != nil { startHandshakeDeadline(context) }
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
+        case let event as TLSUserEvent:
+            tlsEvent(event, context)
         case is IdleStateHandler.IdleStateEvent:
             if subscriptions.hasLive { return }  // a subscriber is never idle
             logger.debug("closing idle connection")

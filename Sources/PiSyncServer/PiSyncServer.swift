@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PiSyncPersistence
 import PiSyncProtocol
 import PiSyncStore
@@ -107,6 +108,7 @@ public final class PiSyncServer: Service, Sendable {
 
     private func bind() async throws -> NIOAsyncChannel<any Channel, Never> {
         try ProtectedMode.check(configuration)
+        let tls = try configuration.tls?.makeContext()
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
@@ -116,14 +118,17 @@ public final class PiSyncServer: Service, Sendable {
                 value: .init(low: configuration.connectionWriteBuffer / 2, high: configuration.connectionWriteBuffer))
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try self.configure(channel)
+                    try self.configure(channel, tls: tls)
                     return channel
                 }
             }
     }
 
     /// Sets up a new connection's pipeline, or turns it away when the server is full or closing.
-    private func configure(_ channel: any Channel) throws {
+    private func configure(_ channel: any Channel, tls: NIOSSLContext?) throws {
+        if let tls {
+            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+        }
         let peer = channel.remoteAddress?.ipAddress ?? "unknown"
         let refusal = connections.withLock { connections -> String? in
             guard case .running = state.withLock({ $0 }) else { return OpenConnections.shuttingDown }

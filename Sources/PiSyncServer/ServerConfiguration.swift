@@ -34,6 +34,8 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     public var maxConnectionsPerPeer: Int = 256
     /// The token secrets. Auth is on when set: every connection must Authenticate first.
     public var authSecrets: AuthSecrets?
+    /// TLS for the port; `nil` serves plain TCP.
+    public var tls: ServerTLS?
     /// Serve an address other than loopback with auth off (protected mode refuses to).
     public var allowUnauthenticated = false
     /// How long after answering a refused token with UNAUTHENTICATED the connection is closed.
@@ -84,8 +86,8 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     /// Creates the default configuration.
     public init() {}
 
-    /// Whether connections must Authenticate.
-    public var authRequired: Bool { authSecrets != nil }
+    /// Whether connections must authenticate, with a token or a client certificate.
+    public var authRequired: Bool { authSecrets != nil || tls?.clientCAPath != nil }
 
     /// The per-device rate in force: ``deviceRate``, or its default for the auth mode.
     public var effectiveDeviceRate: Double { deviceRate ?? (authRequired ? 100 : 0) }
@@ -110,6 +112,7 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
         "max_frame_size=\(maxFrameSize) frame_timeout=\(frameTimeout.logText) max_batch_size=\(maxBatchSize) idle_timeout=\(idleTimeout.logText) "
             + "max_connections=\(maxConnections) max_connections_per_peer=\(maxConnectionsPerPeer) "
             + "auth=\(authSecrets.map { "on(key_ids=\($0.keyIDs.joined(separator: ",")))" } ?? "off") "
+            + "tls=\(tls == nil ? "off" : tls?.clientCAPath == nil ? "on" : "on(client_certificates)") "
             + "device_rate=\(effectiveDeviceRate) device_burst=\(deviceBurst) connection_write_buffer=\(connectionWriteBuffer) "
             + "max_pipelined_requests=\(maxPipelinedRequests) max_subscriptions=\(maxSubscriptions) "
             + "max_subscriptions_per_connection=\(maxSubscriptionsPerConnection) subscriber_buffer=\(subscriberBufferSize) "

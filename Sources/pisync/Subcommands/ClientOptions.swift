@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOSSL
 import PiSyncClient
 
 /// Options every client subcommand shares.
@@ -9,6 +10,18 @@ struct ClientOptions: ParsableArguments {
 
     @Option(name: .long, help: "File holding the token to authenticate with (default: PISYNC_TOKEN_FILE); needed when the server has auth on.")
     var tokenFile: String?
+
+    @Flag(name: .long, help: "Connect over TLS (default: PISYNC_TLS=true), verifying the server against --tls-ca or the system's CAs.")
+    var tls = false
+
+    @Option(name: .long, help: "PEM CA file to verify the server's certificate with; implies --tls (default: PISYNC_TLS_CA).")
+    var tlsCa: String?
+
+    @Option(name: .long, help: "PEM client certificate for mutual TLS (default: PISYNC_TLS_CERT); needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(name: .long, help: "PEM private key of --tls-cert (default: PISYNC_TLS_KEY).")
+    var tlsKey: String?
 
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
@@ -46,14 +59,48 @@ struct ClientOptions: ParsableArguments {
         return token
     }
 
+    /// The TLS configuration the flags and PISYNC_TLS* ask for, or `nil` for plain TCP.
+    func tlsConfiguration() throws -> TLSConfiguration? {
+        let environment = ProcessInfo.processInfo.environment
+        let dotEnv = (try? SettingsSource.current())?.dotEnv ?? [:]
+        func setting(_ flag: String?, _ name: String) -> String? {
+            (flag ?? environment["PISYNC_" + name] ?? dotEnv["PISYNC_" + name]).flatMap { $0.isEmpty ? nil : $0 }
+        }
+        let ca = setting(tlsCa, "TLS_CA")
+        let cert = setting(tlsCert, "TLS_CERT")
+        let key = setting(tlsKey, "TLS_KEY")
+        let enabled = tls || ca != nil || cert != nil || ["true", "1", "yes"].contains(setting(nil, "TLS")?.lowercased() ?? "")
+        guard enabled else { return nil }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        do {
+            if let ca { configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca)) }
+            switch (cert, key) {
+            case (let cert?, let key?):
+                configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
+                configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+            case (nil, nil):
+                break
+            default:
+                throw ValidationError("give both --tls-cert and --tls-key, or neither")
+            }
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw ValidationError("cannot load the TLS files: \(error)")
+        }
+        return configuration
+    }
+
     /// Connects (and authenticates, with a token), runs `body`, and turns failures into a
     /// printed error and a non-zero exit.
     func withClient(_ body: (PiSyncClient) async throws -> Void) async throws {
         let (host, port) = try address()
         let token = try token()
+        let tls = try tlsConfiguration()
         let client: PiSyncClient
         do {
-            client = try await PiSyncClient.connect(host: host, port: port, connectTimeout: .seconds(5))
+            client = try await PiSyncClient.connect(host: host, port: port, connectTimeout: .seconds(5), tls: tls)
         } catch {
             printError("cannot connect to \(host):\(port): \(error)")
             throw ExitCode(2)

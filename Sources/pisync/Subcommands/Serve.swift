@@ -26,6 +26,10 @@ struct Serve: AsyncParsableCommand {
     var maxConnectionsPerPeer: Int?
     @Option(help: "Turns auth on: the token secret file, lines KEY_ID SECRET, mode 0600 (PISYNC_AUTH_SECRET_FILE).")
     var authSecretFile: String?
+    @Option(help: "Serve TLS with this PEM certificate chain (PISYNC_TLS_CERT; needs --tls-key).") var tlsCert: String?
+    @Option(help: "The PEM private key of --tls-cert (PISYNC_TLS_KEY).") var tlsKey: String?
+    @Option(help: "PEM CA whose client certificates identify devices by CN or SAN: mutual TLS (PISYNC_TLS_CLIENT_CA).")
+    var tlsClientCa: String?
     @Flag(help: "Serve a non-loopback address with auth off (protected mode refuses to); trusted networks only (PISYNC_ALLOW_UNAUTHENTICATED=true).")
     var allowUnauthenticated = false
     @Option(help: "Refused tokens one source address may present per minute (PISYNC_MAX_AUTH_FAILURES_PER_MINUTE; default 10).")
@@ -78,8 +82,9 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "pisync")
         do {
             try configuration.checkProtectedMode()
+            _ = try configuration.tls?.makeContext()
         } catch {
-            logger.critical("\(error)")
+            logger.critical("\(error); refusing to start")
             throw ExitCode(1)
         }
 
@@ -180,6 +185,17 @@ struct Serve: AsyncParsableCommand {
             } catch {
                 throw ValidationError(error.description)
             }
+        }
+        let cert = try settings.value(tlsCert, "TLS_CERT").flatMap { $0.isEmpty ? nil : $0 }
+        let key = try settings.value(tlsKey, "TLS_KEY").flatMap { $0.isEmpty ? nil : $0 }
+        let clientCA = try settings.value(tlsClientCa, "TLS_CLIENT_CA").flatMap { $0.isEmpty ? nil : $0 }
+        switch (cert, key) {
+        case (let cert?, let key?):
+            configuration.tls = ServerTLS(certificateChainPath: cert, privateKeyPath: key, clientCAPath: clientCA)
+        case (nil, nil):
+            if clientCA != nil { throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key") }
+        default:
+            throw ValidationError("give both --tls-cert and --tls-key, or neither")
         }
         configuration.allowUnauthenticated =
             try settings.value(allowUnauthenticated ? true : nil, "ALLOW_UNAUTHENTICATED") ?? false
