@@ -324,6 +324,9 @@ static int disk_answer(fake_conn *conn, const fake_disk_plan *plan, fake_disk_re
             return -1;
         seen[i]->sent++;
     }
+    /* Stamped before the answer leaves: the client may start its backoff as soon as it
+       has the answer, and a stamp taken after the send could come later than that. */
+    q->answered_ms = pisync_monotonic_ms();
     if (report->request_count <= (size_t)plan->fail_first) {
         q->code = 14;
         rc = fake_send_error(conn, r->id, 14, "", FAKE_DISK_FULL_MESSAGE);
@@ -336,7 +339,6 @@ static int disk_answer(fake_conn *conn, const fake_disk_plan *plan, fake_disk_re
         }
         rc = fake_send_record(conn, r->id, accepted, duplicates, NULL, 0);
     }
-    q->answered_ms = pisync_monotonic_ms();
     return rc;
 }
 

@@ -69,7 +69,7 @@ int fake_send_record(fake_conn *conn, uint64_t id, uint32_t accepted, uint32_t d
 
 typedef struct {
     int64_t arrived_ms;  /* pisync_monotonic_ms() once the whole request was read */
-    int64_t answered_ms; /* once its answer was sent */
+    int64_t answered_ms; /* just before its answer was sent */
     uint32_t code;       /* the answer: 14 (UNAVAILABLE), or 0 for an acknowledgement */
     size_t events;       /* events in the request */
     long observed;       /* what plan.observe returned on arrival, before the answer; -1
