@@ -226,6 +226,28 @@ else
             "$BIN" flush --token-file "$WORK/auth/device.token" --spool "$AUTH_SPOOL"
         output_has "1 accepted" "the spooled event is delivered"
     fi
+
+    # ---- a server with TLS and client certificates (make test TLS=1) ----
+    if [ -n "${PISYNC_TEST_CERTS:-}" ]; then
+        C=$PISYNC_TEST_CERTS
+        start_server tls-server --tls-cert "$C/server.pem" --tls-key "$C/server.key" \
+            --tls-client-ca "$C/ca.pem"
+        if [ -n "$ADDRESS" ]; then
+            export PISYNC_SERVER="$ADDRESS"
+            expect 0 "send over mutual TLS" "$BIN" send --tls-ca "$C/ca.pem" \
+                --tls-cert "$C/client.pem" --tls-key "$C/client.key" --device c-tls-device \
+                --files 1 --errors 0 --speed 1 --timestamp $T1
+            output_has "accepted" "the certificate's device records its event"
+            expect 0 "ping by name, TLS from PISYNC_TLS_*" env PISYNC_TLS_CA="$C/ca.pem" \
+                PISYNC_TLS_CERT="$C/client.pem" PISYNC_TLS_KEY="$C/client.key" \
+                "$BIN" ping --server "localhost:${ADDRESS##*:}"
+            expect 1 "TLS without a certificate or a token" "$BIN" ping --tls-ca "$C/ca.pem"
+            output_has "auth on: give --token-file" "the missing identity is explained"
+            expect 1 "a CA that did not sign the server's certificate" \
+                "$BIN" ping --tls-ca "$C/other-ca.pem"
+            output_has "does not verify" "the verification failure is explained"
+        fi
+    fi
 fi
 
 echo "cli: $passed passed, $failed failed"

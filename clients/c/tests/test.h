@@ -66,7 +66,10 @@ void test_note(const char *fmt, ...)
     X(tls_certificate_must_verify)                                                         \
     X(tls_mutual)                                                                          \
     X(tls_setup_files_must_load)                                                           \
-    X(tls_against_plain_server_fails_cleanly)
+    X(tls_against_plain_server_fails_cleanly)                                              \
+    X(integration_tls_round_trip)                                                          \
+    X(integration_tls_mutual)                                                              \
+    X(integration_tls_client_against_plain_server)
 #else
 #define PISYNC_TLS_TESTS(X) X(tls_not_built_in)
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "pisync_device.h"
@@ -228,6 +229,24 @@ static int new_client(const pisync_client_options *options, pisync_client **clie
     return EXIT_USAGE;
 }
 
+/* An option's value, else the environment variable's; NULL when neither is set or it is
+   empty. */
+static const char *setting(const char *option, const char *variable)
+{
+    const char *value = option != NULL ? option : getenv(variable);
+
+    return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
+/* Whether the environment variable says true, 1 or yes (as the pisync CLI reads it). */
+static int env_true(const char *variable)
+{
+    const char *value = getenv(variable);
+
+    return value != NULL && (strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0 ||
+                             strcasecmp(value, "yes") == 0);
+}
+
 int open_connection(const arguments *args, connection *conn)
 {
     pisync_client_options options;
@@ -247,12 +266,13 @@ int open_connection(const arguments *args, connection *conn)
         options.server = NULL;
     options.connect_timeout_ms = timeout > 0 ? (int)timeout : 1;
     options.io_timeout_ms = timeout > 0 ? (int)timeout : 1;
-    options.tls.enabled = args->tls != NULL || args->tls_ca != NULL || args->tls_cert != NULL;
-    options.tls.ca_file = args->tls_ca;
+    options.tls.ca_file = setting(args->tls_ca, "PISYNC_TLS_CA");
     options.tls.server_name = args->tls_server_name;
-    options.tls.cert_file = args->tls_cert;
-    options.tls.key_file = args->tls_key;
-    if (args->tls_key != NULL && args->tls_cert == NULL)
+    options.tls.cert_file = setting(args->tls_cert, "PISYNC_TLS_CERT");
+    options.tls.key_file = setting(args->tls_key, "PISYNC_TLS_KEY");
+    options.tls.enabled = args->tls != NULL || env_true("PISYNC_TLS") ||
+                          options.tls.ca_file != NULL || options.tls.cert_file != NULL;
+    if (options.tls.key_file != NULL && options.tls.cert_file == NULL)
         return usage_error("%s", "--tls-key needs --tls-cert");
     if (token_file != NULL && token_file[0] != '\0') {
         if ((rc = read_token_file(token_file, token)) != EXIT_OK)
