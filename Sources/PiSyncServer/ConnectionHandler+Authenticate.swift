@@ -65,7 +65,14 @@ extension ConnectionHandler {
         access.refused()
         respond(answer, context)
         let channel = context.channel
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         context.eventLoop.scheduleTask(in: TimeAmount(configuration.authFailureDelay)) {
+            // Shut the output and drain, rather than close with unread input: a reset could
+            // discard the answer before the client reads it.
+            let (handler, context) = loopBound.value
+            handler.drain(context)
+        }
+        context.eventLoop.scheduleTask(in: TimeAmount(configuration.authFailureDelay + configuration.closeTimeout)) {
             channel.close(promise: nil)
         }
     }

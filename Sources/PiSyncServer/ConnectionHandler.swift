@@ -42,6 +42,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
     var handshakeDeadline: Scheduled<Void>?
     private let subscriptions: ConnectionSubscriptions
     private var closing = false
+    /// The last notice is written and the output shut: input is read and dropped until the
+    /// peer closes (or the close deadline), so that the kernel has no unread bytes to answer
+    /// with a reset, which could discard the notice before the peer reads it.
+    private var draining = false
     private var responses: ResponseQueue
     /// Frames read while input is paused, in order.
     private var backlog = CircularBuffer<ByteBuffer>()
@@ -71,6 +75,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if draining { return }
         inBurst = true
         let frame = unwrapInboundIn(data)
         guard backlog.isEmpty, !inputPaused(context) else {
@@ -81,6 +86,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
+        guard !draining else {
+            context.read()
+            return
+        }
         guard backlog.isEmpty, !inputPaused(context) else {
             readHeld = true
             return
@@ -285,6 +294,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if closing, let decoderError = error as? ByteToMessageDecoderError, case .dataReceivedInErrorState = decoderError {
+            return  // input after the frame that ended the connection: dropped while the notice leaves
+        }
+        if draining {
+            context.close(promise: nil)  // the notice is out; whatever went wrong with the input ends it
+            return
+        }
         switch error {
         case let frameError as FrameError:
             logger.info("closing connection: \(frameError)")
@@ -414,8 +430,29 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let written = context.eventLoop.makePromise(of: Void.self)
         pushCoalesced(context)
         context.writeAndFlush(wrapOutboundOut(.response(notice)), promise: written)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        written.futureResult.whenComplete { result in
+            let (handler, context) = loopBound.value
+            guard case .success = result else { return context.close(promise: nil) }
+            handler.drain(context)
+        }
+    }
+
+    /// Shuts the output after the last notice and reads what the peer still sends, dropping
+    /// it, until it closes; the close deadline set in `close` ends it otherwise.
+    func drain(_ context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        draining = true
+        backlog.removeAll()
+        let halfClosed = context.eventLoop.makePromise(of: Void.self)
+        context.close(mode: .output, promise: halfClosed)
         let channel = context.channel
-        written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        // A transport that cannot half-close (or a peer gone already): close outright.
+        halfClosed.futureResult.whenFailure { _ in channel.close(promise: nil) }
+        if readHeld {
+            readHeld = false
+            context.read()
+        }
     }
 }
 
