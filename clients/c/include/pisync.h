@@ -43,15 +43,22 @@ typedef enum pisync_status {
     PISYNC_ERR_PROTOCOL, /* the server sent something that is not valid PiSync */
     PISYNC_ERR_ARGUMENT, /* the caller passed an invalid argument */
     PISYNC_ERR_NOMEM,    /* out of memory */
-    PISYNC_ERR_SPOOL     /* the spool file could not be read, written, locked or parsed */
+    PISYNC_ERR_SPOOL,    /* the spool file could not be read, written, locked or parsed */
+    PISYNC_ERR_TLS       /* TLS could not be set up: a CA, certificate or key that does not
+                            load, a server certificate that does not verify (wrong CA, wrong
+                            name, expired), a server that does not speak TLS, or a client
+                            certificate the server refused. Not retryable: fix the setup. */
 } pisync_status;
 
 /* Server error codes (gRPC numbering), as carried in pisync_error.code. */
 enum {
     PISYNC_CODE_CANCELLED = 1,
     PISYNC_CODE_INVALID_ARGUMENT = 3,
+    PISYNC_CODE_DEADLINE_EXCEEDED = 4,
     PISYNC_CODE_NOT_FOUND = 5,
+    PISYNC_CODE_PERMISSION_DENIED = 7,
     PISYNC_CODE_RESOURCE_EXHAUSTED = 8,
+    PISYNC_CODE_FAILED_PRECONDITION = 9,
     PISYNC_CODE_UNIMPLEMENTED = 12,
     PISYNC_CODE_INTERNAL = 13,
     PISYNC_CODE_UNAVAILABLE = 14,
@@ -66,6 +73,9 @@ typedef struct pisync_error {
     int sys_errno;        /* errno for local failures, else 0 */
     char field[64];       /* offending request field named by the server, or "" */
     char message[256];    /* human-readable text (the server's message, truncated) */
+    uint32_t retry_after_ms; /* set by the server on a rate limit's RESOURCE_EXHAUSTED: wait
+                                at least this long before trying again (pisync_retry does);
+                                else 0 */
 } pisync_error;
 
 /* Name of a status ("PISYNC_ERR_CONNECT") and of a server code ("INVALID_ARGUMENT"). */
@@ -78,7 +88,9 @@ char *pisync_error_format(const pisync_error *err, char *buf, size_t size);
 
 /* Whether trying again later may succeed: connection failures, timeouts, protocol errors,
    id 0 connection notices, and the server codes UNAVAILABLE (14), RESOURCE_EXHAUSTED (8)
-   and INTERNAL (13). Server rejections such as INVALID_ARGUMENT are not retryable. */
+   and INTERNAL (13). Server rejections such as INVALID_ARGUMENT are not retryable, and
+   neither are a refused or missing token (UNAUTHENTICATED, 16) or a token that does not
+   allow the call (PERMISSION_DENIED, 7). */
 int pisync_error_is_retryable(const pisync_error *err);
 
 /* ------------------------------------------------------------------------------------ */
@@ -144,6 +156,7 @@ void pisync_history_free(pisync_history *history);
 typedef struct pisync_ping_result {
     char version[64];
     uint64_t uptime_ms;
+    int auth_required; /* the server requires Authenticate (it has auth on) */
 } pisync_ping_result;
 
 /* ------------------------------------------------------------------------------------ */
@@ -152,12 +165,43 @@ typedef struct pisync_ping_result {
 
 typedef struct pisync_client pisync_client;
 
+/* TLS for the connection (needs a library built with `make TLS=1`; see
+   pisync_tls_supported). The server's certificate is always verified: against `ca_file`,
+   and for `server_name`. */
+typedef struct pisync_tls_options {
+    int enabled;             /* 1 to connect with TLS (1.2 or later) */
+    const char *ca_file;     /* PEM file of the CA certificates that may have signed the
+                                server's certificate; NULL means the system's store */
+    const char *server_name; /* the DNS name or IP address the server's certificate must
+                                carry (a DNS name is also sent as SNI); NULL means the host
+                                part of `server` */
+    const char *cert_file;   /* client certificate chain (PEM) for mutual TLS, whose CN/SAN
+                                names the device; NULL means none */
+    const char *key_file;    /* its private key (PEM); NULL means it is in cert_file */
+} pisync_tls_options;
+
+/* 1 when this library was built with TLS (make TLS=1), else 0. */
+int pisync_tls_supported(void);
+
 typedef struct pisync_client_options {
     const char *server;      /* "host:port" or "[ipv6]:port"; NULL means PISYNC_DEFAULT_SERVER */
     int connect_timeout_ms;  /* 0 means 5000 */
     int io_timeout_ms;       /* longest wait for a response or for sending; 0 means 10000 */
     size_t max_frame;        /* largest response body accepted; 0 means 1 MiB */
+    const char *token;       /* `pisync token` output, sent in an Authenticate request first
+                                on every connection; NULL or "" means none (a server with
+                                auth on then answers every call with UNAUTHENTICATED). The
+                                client keeps a copy. */
+    pisync_tls_options tls;  /* all zero means plain TCP */
 } pisync_client_options;
+
+/* What the server said about the token on the current connection. */
+typedef struct pisync_auth_info {
+    int authenticated;  /* 1 when the server accepted the token on the current connection */
+    int auth_required;  /* the server has auth on */
+    char role[16];      /* "device" or "operator"; "" when the server has auth off */
+    char name[PISYNC_DEVICE_ID_MAX + 1]; /* the token's device id or operator name */
+} pisync_auth_info;
 
 /* Creates a client. It does not connect yet: the first call does (or pisync_connect).
    The connection is kept and reused by later calls; when it breaks, the pending calls
@@ -167,11 +211,16 @@ pisync_status pisync_client_new(const pisync_client_options *options, pisync_cli
 /* Closes the connection and frees everything, including uncollected responses. */
 void pisync_client_free(pisync_client *client);
 
-/* Connects now (no-op when connected). */
+/* Connects now (no-op when connected). With a token, the connection is usable only once
+   the server accepted it: a refused token fails with PISYNC_ERR_SERVER, code 16
+   UNAUTHENTICATED, field "token" (not retryable), and the connection is closed. */
 pisync_status pisync_connect(pisync_client *client, pisync_error *err);
 /* Closes the connection; calls still waiting for a response fail with PISYNC_ERR_IO. */
 void pisync_disconnect(pisync_client *client);
 int pisync_is_connected(const pisync_client *client);
+/* The answer to the current connection's Authenticate; all zero when not connected or
+   without a token. */
+void pisync_get_auth_info(const pisync_client *client, pisync_auth_info *info);
 
 /* Records one event; the event names its device. */
 pisync_status pisync_record(pisync_client *client, const pisync_event *event,
@@ -229,7 +278,10 @@ typedef pisync_status (*pisync_retry_fn)(pisync_client *client, void *context,
 
 /* Runs `attempt` until it succeeds, fails with an error that is not retryable
    (pisync_error_is_retryable), or max_attempts is reached, sleeping with exponential
-   backoff and jitter between attempts and reconnecting the client. Returns the last
+   backoff and jitter between attempts and reconnecting the client. When the failure
+   carries retry_after_ms (a rate limit's RESOURCE_EXHAUSTED), the next attempt waits at
+   least that long: max(backoff, retry_after_ms); when that is over max_delay_ms it stops
+   at once instead, returning that error, which is retryable later. Returns the last
    attempt's status. `policy` may be NULL for the defaults. RecordSync is safe to retry:
    the server acknowledges a resent event as a duplicate. */
 pisync_status pisync_retry(pisync_client *client, const pisync_retry_policy *policy,

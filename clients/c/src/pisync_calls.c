@@ -242,6 +242,7 @@ pisync_status pisync_wait_ping(pisync_client *c, uint64_t request_id,
     if (result != NULL) {
         pisync_copy_string(result->version, sizeof result->version, response->ping->version);
         result->uptime_ms = response->ping->uptime_ms;
+        result->auth_required = response->ping->auth_required != 0;
     }
     pisync__v1__response__free_unpacked(response, NULL);
     return pisync_ok(err);

@@ -125,17 +125,20 @@ static void dispatch(pisync_client *c, Pisync__V1__Response *response)
    we reconnect instead of sending into a dead socket. */
 static void drop_connection_if_closed(pisync_client *c)
 {
-    pisync_error ignored;
+    pisync_error failure;
 
-    while (c->fd >= 0 && !has_waiting_calls(c) && pisync_wait_fd(c->fd, POLLIN, 0) > 0) {
+    while (c->fd >= 0 && !has_waiting_calls(c) && pisync_has_input(c)) {
         Pisync__V1__Response *response;
 
-        if (pisync_receive_some(c, 0, &ignored) != PISYNC_OK) {
-            pisync_close_socket(c);
+        if (pisync_receive_some(c, 0, &failure) != PISYNC_OK) {
+            /* A TLS session's own records (a session ticket) make the socket readable
+               with nothing for us: that connection is fine. */
+            if (failure.status != PISYNC_ERR_TIMEOUT)
+                pisync_close_socket(c);
             return;
         }
         for (;;) {
-            if (take_buffered_response(c, &response, &ignored) != PISYNC_OK) {
+            if (take_buffered_response(c, &response, &failure) != PISYNC_OK) {
                 pisync_close_socket(c);
                 return;
             }
@@ -232,9 +235,6 @@ pisync_status pisync_wait_response(pisync_client *c, uint64_t id,
 pisync_status pisync_send_request(pisync_client *c, Pisync__V1__Request *request,
                                   uint64_t *request_id, pisync_error *err)
 {
-    uint8_t *frame = NULL;
-    size_t frame_len = 0;
-    pisync_error failure;
     pisync_status rc;
 
     *request_id = 0;
@@ -242,6 +242,20 @@ pisync_status pisync_send_request(pisync_client *c, Pisync__V1__Request *request
     rc = pisync_connect(c, err);
     if (rc != PISYNC_OK)
         return rc;
+    return pisync_send_request_now(c, request, request_id, err);
+}
+
+pisync_status pisync_send_request_now(pisync_client *c, Pisync__V1__Request *request,
+                                      uint64_t *request_id, pisync_error *err)
+{
+    uint8_t *frame = NULL;
+    size_t frame_len = 0;
+    pisync_error failure;
+    pisync_status rc;
+
+    *request_id = 0;
+    if (c->fd < 0)
+        return pisync_fail(err, PISYNC_ERR_IO, 0, "not connected to %s", c->server);
     if (c->pending_count == c->pending_cap) {
         /* Grow first: a request that was sent must always be trackable. */
         size_t cap = c->pending_cap ? c->pending_cap * 2 : 8;

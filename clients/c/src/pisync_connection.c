@@ -1,7 +1,8 @@
 /*
  * pisync_connection.c - the client object and its socket: parsing the server address,
  * creating and freeing the client, connecting with a timeout, and the socket I/O
- * (sending whole frames, reading what arrives) with a deadline.
+ * (sending whole frames, reading what arrives) with a deadline. A new connection is
+ * authenticated (pisync_auth.c) before it is used.
  *
  * The socket is non-blocking and every wait goes through poll() with a deadline, so no
  * call blocks longer than its timeout.
@@ -104,16 +105,26 @@ pisync_status pisync_client_new(const pisync_client_options *options, pisync_cli
     c->fd = -1;
     c->next_id = 1; /* id 0 is what the server uses for its connection notices */
     pisync_framebuf_init(&c->rx);
+    rc = pisync_set_token(c, options->token, err);
+    if (rc == PISYNC_OK)
+        rc = pisync_tls_new(&options->tls, c->host, &c->tls, err);
+    if (rc != PISYNC_OK) {
+        pisync_client_free(c);
+        return rc;
+    }
     *client = c;
     return pisync_ok(err);
 }
 
 void pisync_close_socket(pisync_client *c)
 {
+    if (c->tls != NULL)
+        pisync_tls_close(c->tls);
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
     pisync_framebuf_clear(&c->rx);
+    memset(&c->auth, 0, sizeof c->auth);
 }
 
 void pisync_client_free(pisync_client *c)
@@ -129,6 +140,8 @@ void pisync_client_free(pisync_client *c)
     }
     free(c->pending);
     pisync_framebuf_free(&c->rx);
+    pisync_forget_token(c);
+    pisync_tls_free(c->tls);
     free(c);
 }
 
@@ -242,7 +255,72 @@ pisync_status pisync_connect(pisync_client *c, pisync_error *err)
         return pisync_fail(err, PISYNC_ERR_CONNECT, last_errno, "cannot connect to %s: %s",
                            c->server, strerror(last_errno));
     pisync_framebuf_clear(&c->rx);
+    if (c->tls != NULL) {
+        pisync_status rc = pisync_tls_handshake(c->tls, c->fd, c->server, deadline, err);
+
+        if (rc != PISYNC_OK) {
+            pisync_close_socket(c);
+            return rc;
+        }
+    }
+    /* With a token, Authenticate goes first: nothing else is sent before it is answered. */
+    return pisync_authenticate(c, err);
+}
+
+/* ---- the byte stream: the socket, or the TLS session on it ---- */
+
+/* One write (see pisync_tls_write for what the results mean). */
+static pisync_status stream_write(pisync_client *c, const uint8_t *bytes, size_t len,
+                                  size_t *moved, short *wait, pisync_error *err)
+{
+    ssize_t n;
+
+    if (c->tls != NULL)
+        return pisync_tls_write(c->tls, bytes, len, moved, wait, err);
+    *moved = 0;
+    *wait = 0;
+    do
+        n = send(c->fd, bytes, len, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n >= 0)
+        *moved = (size_t)n;
+    else if (errno == EAGAIN || errno == EWOULDBLOCK)
+        *wait = POLLOUT;
+    else
+        return pisync_fail(err, PISYNC_ERR_IO, errno, "send to %s failed: %s", c->server,
+                           strerror(errno));
     return pisync_ok(err);
+}
+
+/* One read (see pisync_tls_read for what the results mean). */
+static pisync_status stream_read(pisync_client *c, uint8_t *bytes, size_t len, size_t *moved,
+                                 short *wait, pisync_error *err)
+{
+    ssize_t n;
+
+    if (c->tls != NULL)
+        return pisync_tls_read(c->tls, bytes, len, moved, wait, err);
+    *moved = 0;
+    *wait = 0;
+    do
+        n = recv(c->fd, bytes, len, 0);
+    while (n < 0 && errno == EINTR);
+    if (n >= 0)
+        *moved = (size_t)n;
+    else if (errno == EAGAIN || errno == EWOULDBLOCK)
+        *wait = POLLIN;
+    else
+        return pisync_fail(err, PISYNC_ERR_IO, errno, "receive from %s failed: %s", c->server,
+                           strerror(errno));
+    return pisync_ok(err);
+}
+
+int pisync_has_input(pisync_client *c)
+{
+    if (c->fd < 0)
+        return 0;
+    return (c->tls != NULL && pisync_tls_has_buffered(c->tls)) ||
+           pisync_wait_fd(c->fd, POLLIN, 0) > 0;
 }
 
 /* ---- sending ---- */
@@ -253,25 +331,25 @@ pisync_status pisync_send_all(pisync_client *c, const uint8_t *bytes, size_t len
     int64_t deadline = pisync_monotonic_ms() + c->io_timeout_ms;
 
     while (len > 0) {
-        ssize_t n = send(c->fd, bytes, len, MSG_NOSIGNAL);
+        size_t sent;
+        short wait;
+        int ready;
+        pisync_status rc = stream_write(c, bytes, len, &sent, &wait, err);
 
-        if (n > 0) {
-            bytes += n;
-            len -= (size_t)n;
-        } else if (n < 0 && errno == EINTR) {
+        if (rc != PISYNC_OK)
+            return rc;
+        bytes += sent;
+        len -= sent;
+        if (sent > 0)
             continue;
-        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int ready = pisync_wait_fd(c->fd, POLLOUT, deadline);
-
-            if (ready == 0)
-                return pisync_fail(err, PISYNC_ERR_TIMEOUT, ETIMEDOUT,
-                                   "timed out sending to %s", c->server);
-            if (ready < 0)
-                return pisync_fail(err, PISYNC_ERR_IO, errno, "poll: %s", strerror(errno));
-        } else {
-            return pisync_fail(err, PISYNC_ERR_IO, errno, "send to %s failed: %s", c->server,
-                               strerror(errno));
-        }
+        if (wait == 0)
+            return pisync_fail(err, PISYNC_ERR_IO, 0, "%s closed the connection", c->server);
+        ready = pisync_wait_fd(c->fd, wait, deadline);
+        if (ready == 0)
+            return pisync_fail(err, PISYNC_ERR_TIMEOUT, ETIMEDOUT, "timed out sending to %s",
+                               c->server);
+        if (ready < 0)
+            return pisync_fail(err, PISYNC_ERR_IO, errno, "poll: %s", strerror(errno));
     }
     return pisync_ok(err);
 }
@@ -284,31 +362,27 @@ pisync_status pisync_receive_some(pisync_client *c, int64_t deadline, pisync_err
     for (;;) {
         size_t room;
         uint8_t *dst = pisync_framebuf_reserve(&c->rx, READ_CHUNK, &room);
-        ssize_t n;
+        size_t got;
+        short wait;
+        int ready;
+        pisync_status rc;
 
         if (dst == NULL)
             return pisync_fail(err, PISYNC_ERR_NOMEM, ENOMEM, "out of memory reading");
-        n = recv(c->fd, dst, room, 0);
-        if (n > 0) {
-            pisync_framebuf_commit(&c->rx, (size_t)n);
+        rc = stream_read(c, dst, room, &got, &wait, err);
+        if (rc != PISYNC_OK)
+            return rc;
+        if (got > 0) {
+            pisync_framebuf_commit(&c->rx, got);
             return pisync_ok(err);
         }
-        if (n == 0)
+        if (wait == 0)
             return pisync_fail(err, PISYNC_ERR_IO, 0, "%s closed the connection", c->server);
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            int ready = pisync_wait_fd(c->fd, POLLIN, deadline);
-
-            if (ready == 0)
-                return pisync_fail(err, PISYNC_ERR_TIMEOUT, ETIMEDOUT,
-                                   "no response from %s within %d ms", c->server,
-                                   c->io_timeout_ms);
-            if (ready < 0)
-                return pisync_fail(err, PISYNC_ERR_IO, errno, "poll: %s", strerror(errno));
-            continue;
-        }
-        return pisync_fail(err, PISYNC_ERR_IO, errno, "receive from %s failed: %s", c->server,
-                           strerror(errno));
+        ready = pisync_wait_fd(c->fd, wait, deadline);
+        if (ready == 0)
+            return pisync_fail(err, PISYNC_ERR_TIMEOUT, ETIMEDOUT,
+                               "no response from %s within %d ms", c->server, c->io_timeout_ms);
+        if (ready < 0)
+            return pisync_fail(err, PISYNC_ERR_IO, errno, "poll: %s", strerror(errno));
     }
 }

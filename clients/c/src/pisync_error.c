@@ -54,6 +54,7 @@ pisync_status pisync_fail_server(pisync_error *err, const Pisync__V1__Error *ser
     err->status = PISYNC_ERR_SERVER;
     err->code = server_error->code;
     err->connection_notice = connection_notice;
+    err->retry_after_ms = server_error->retry_after_ms;
     pisync_copy_string(err->field, sizeof err->field, server_error->field);
     pisync_copy_string(err->message, sizeof err->message, server_error->message);
     return PISYNC_ERR_SERVER;
@@ -71,6 +72,7 @@ const char *pisync_status_name(pisync_status status)
     case PISYNC_ERR_ARGUMENT: return "PISYNC_ERR_ARGUMENT";
     case PISYNC_ERR_NOMEM: return "PISYNC_ERR_NOMEM";
     case PISYNC_ERR_SPOOL: return "PISYNC_ERR_SPOOL";
+    case PISYNC_ERR_TLS: return "PISYNC_ERR_TLS";
     }
     return "PISYNC_ERR_UNKNOWN";
 }
@@ -81,8 +83,11 @@ const char *pisync_code_name(uint32_t code)
     case 0: return "OK";
     case PISYNC_CODE_CANCELLED: return "CANCELLED";
     case PISYNC_CODE_INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case PISYNC_CODE_DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
     case PISYNC_CODE_NOT_FOUND: return "NOT_FOUND";
+    case PISYNC_CODE_PERMISSION_DENIED: return "PERMISSION_DENIED";
     case PISYNC_CODE_RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case PISYNC_CODE_FAILED_PRECONDITION: return "FAILED_PRECONDITION";
     case PISYNC_CODE_UNIMPLEMENTED: return "UNIMPLEMENTED";
     case PISYNC_CODE_INTERNAL: return "INTERNAL";
     case PISYNC_CODE_UNAVAILABLE: return "UNAVAILABLE";
@@ -98,10 +103,15 @@ char *pisync_error_format(const pisync_error *err, char *buf, size_t size)
     if (err == NULL || err->status == PISYNC_OK) {
         snprintf(buf, size, "no error");
     } else if (err->status == PISYNC_ERR_SERVER) {
-        snprintf(buf, size, "server error: %s (%u)%s%s%s%s: %s", pisync_code_name(err->code),
+        char retry_after[48] = "";
+
+        if (err->retry_after_ms > 0)
+            snprintf(retry_after, sizeof retry_after, " (retry after %u ms)",
+                     (unsigned)err->retry_after_ms);
+        snprintf(buf, size, "server error: %s (%u)%s%s%s%s: %s%s", pisync_code_name(err->code),
                  (unsigned)err->code, err->field[0] ? " [" : "", err->field,
                  err->field[0] ? "]" : "", err->connection_notice ? " (connection notice)" : "",
-                 err->message);
+                 err->message, retry_after);
     } else {
         snprintf(buf, size, "%s", err->message[0] ? err->message : pisync_status_name(err->status));
     }

@@ -90,6 +90,34 @@ pisync_frame_result pisync_framebuf_next(pisync_framebuf *fb, size_t max_body,
 /* Bytes received and not consumed yet. */
 size_t pisync_framebuf_buffered(const pisync_framebuf *fb);
 
+/* ---- TLS (pisync_tls_openssl.c with make TLS=1, else pisync_tls_none.c) ---- */
+
+/* A client's TLS setup (CA, certificate, key, the name to verify) and the session of its
+   current connection. Opaque here: nothing outside the TLS file sees OpenSSL. */
+typedef struct pisync_tls pisync_tls;
+
+/* Loads the CA, certificate and key once for the client. `host` is the name verified when
+   options->server_name is NULL. *tls is NULL when options->enabled is 0. */
+pisync_status pisync_tls_new(const pisync_tls_options *options, const char *host,
+                             pisync_tls **tls, pisync_error *err);
+void pisync_tls_free(pisync_tls *tls);
+/* Runs the handshake on the connected non-blocking socket `fd` until `deadline`
+   (monotonic ms), verifying the server's certificate. `server` is for messages. */
+pisync_status pisync_tls_handshake(pisync_tls *tls, int fd, const char *server,
+                                   int64_t deadline, pisync_error *err);
+/* Ends the current session, with a close_notify when it is healthy (the socket is still
+   open; the caller closes it). */
+void pisync_tls_close(pisync_tls *tls);
+/* One read or write on the session. PISYNC_OK with *moved > 0: bytes moved; with *moved
+   0 and *wait POLLIN or POLLOUT: it would block until the socket is ready for that; with
+   both 0: the end of the stream (read). Anything else is a failure. */
+pisync_status pisync_tls_read(pisync_tls *tls, uint8_t *bytes, size_t len, size_t *moved,
+                              short *wait, pisync_error *err);
+pisync_status pisync_tls_write(pisync_tls *tls, const uint8_t *bytes, size_t len,
+                               size_t *moved, short *wait, pisync_error *err);
+/* Whether the session holds received bytes not read yet (poll() cannot see them). */
+int pisync_tls_has_buffered(const pisync_tls *tls);
+
 /* ---- the client (pisync_connection.c, pisync_client.c) ---- */
 
 /* A request that was sent and not collected yet. */
@@ -107,6 +135,9 @@ struct pisync_client {
     int connect_timeout_ms;
     int io_timeout_ms;
     size_t max_frame;
+    char *token;           /* NULL when the client has none */
+    pisync_auth_info auth; /* the current connection's Authenticate answer */
+    pisync_tls *tls;       /* NULL for plain TCP */
     int fd; /* -1 when not connected */
     uint64_t next_id;
     pisync_framebuf rx;
@@ -127,6 +158,8 @@ pisync_status pisync_send_all(pisync_client *c, const uint8_t *bytes, size_t len
                               pisync_error *err);
 /* Reads whatever the socket has (waiting until the deadline) into the frame buffer. */
 pisync_status pisync_receive_some(pisync_client *c, int64_t deadline, pisync_error *err);
+/* Whether something arrived that was not read yet (bytes, or the end of the stream). */
+int pisync_has_input(pisync_client *c);
 
 /* Pending calls and pipelining (pisync_client.c). */
 
@@ -137,9 +170,24 @@ void pisync_connection_failed(pisync_client *c, const pisync_error *why);
 pisync_status pisync_wait_response(pisync_client *c, uint64_t id,
                                    Pisync__V1__Response__ResultCase expected,
                                    Pisync__V1__Response **response, pisync_error *err);
-/* Assigns the next id, sends the request and registers it as pending. */
+/* Assigns the next id, sends the request and registers it as pending; connects first
+   (which authenticates) when there is no usable connection. */
 pisync_status pisync_send_request(pisync_client *c, Pisync__V1__Request *request,
                                   uint64_t *request_id, pisync_error *err);
+/* The same on the connection as it is: the caller has just connected. */
+pisync_status pisync_send_request_now(pisync_client *c, Pisync__V1__Request *request,
+                                      uint64_t *request_id, pisync_error *err);
+
+/* Authentication (pisync_auth.c). */
+
+/* Sends Authenticate with the client's token on the new connection and waits for the
+   answer (before anything else is sent). On failure the connection is closed. */
+pisync_status pisync_authenticate(pisync_client *c, pisync_error *err);
+/* Keeps a copy of `token` (NULL or "" for none). Returns PISYNC_ERR_ARGUMENT for a token
+   that cannot be one. */
+pisync_status pisync_set_token(pisync_client *c, const char *token, pisync_error *err);
+/* Overwrites and frees the client's copy of the token. */
+void pisync_forget_token(pisync_client *c);
 
 /* ---- requests (pisync_calls.c; the event conversions are in pisync_event.c) ---- */
 

@@ -78,6 +78,19 @@ uint32_t pisync_backoff_delay_ms(const pisync_retry_policy *policy, int retry,
     return (uint32_t)(ceiling - half + next_random(rng_state) % (half + 1));
 }
 
+/* The wait before retry number `retry` after the failure `last`: the backoff, or the
+   server's retry_after_ms when that is longer (a rate limit refuses anything sooner).
+   Returns -1 when the server asks for longer than one delay may last: give up now. */
+static int64_t retry_delay_ms(const pisync_retry_policy *p, int retry, uint64_t *rng,
+                              const pisync_error *last)
+{
+    uint32_t delay = pisync_backoff_delay_ms(p, retry, rng);
+
+    if (last->retry_after_ms > (uint32_t)p->max_delay_ms)
+        return -1;
+    return last->retry_after_ms > delay ? last->retry_after_ms : delay;
+}
+
 pisync_status pisync_retry(pisync_client *client, const pisync_retry_policy *policy,
                            pisync_retry_fn attempt, void *context, pisync_error *err)
 {
@@ -85,6 +98,7 @@ pisync_status pisync_retry(pisync_client *client, const pisync_retry_policy *pol
     pisync_error last;
     uint64_t rng;
     pisync_status rc;
+    int64_t delay;
     int n;
 
     effective_policy(policy, &p);
@@ -97,10 +111,13 @@ pisync_status pisync_retry(pisync_client *client, const pisync_retry_policy *pol
             last.status = rc; /* an attempt that forgot to fill its error */
         if (rc == PISYNC_OK || n >= p.max_attempts || !pisync_error_is_retryable(&last))
             break;
+        delay = retry_delay_ms(&p, n, &rng, &last);
+        if (delay < 0)
+            break;
         /* Start the next attempt on a fresh connection: after a failure or an UNAVAILABLE
            answer the old one is gone or going. */
         pisync_disconnect(client);
-        pisync_sleep_ms(pisync_backoff_delay_ms(&p, n, &rng));
+        pisync_sleep_ms((uint32_t)delay);
     }
     if (err != NULL)
         *err = last;

@@ -17,7 +17,7 @@
 
 #define SCRIPT_TIMEOUT_MS 10000
 
-static int listen_on_any_port(int *port)
+int fake_listen(int *port)
 {
     struct sockaddr_in addr;
     socklen_t len = sizeof addr;
@@ -43,7 +43,7 @@ static int listen_on_any_port(int *port)
 void unused_address(char *buf, size_t size)
 {
     int port = 1;
-    int fd = listen_on_any_port(&port);
+    int fd = fake_listen(&port);
 
     /* The port was free a moment ago and nothing listens once it is closed. */
     if (fd >= 0)
@@ -54,7 +54,7 @@ void unused_address(char *buf, size_t size)
 int fake_server_start(fake_server *server, fake_script script, void *context)
 {
     int port = 0;
-    int listen_fd = listen_on_any_port(&port);
+    int listen_fd = fake_listen(&port);
 
     memset(server, 0, sizeof *server);
     if (listen_fd < 0)
@@ -212,15 +212,37 @@ int fake_send_ping(fake_conn *conn, uint64_t id, const char *version)
 int fake_send_error(fake_conn *conn, uint64_t id, uint32_t code, const char *field,
                     const char *message)
 {
+    return fake_send_error_retry_after(conn, id, code, field, message, 0);
+}
+
+int fake_send_error_retry_after(fake_conn *conn, uint64_t id, uint32_t code, const char *field,
+                                const char *message, uint32_t retry_after_ms)
+{
     Pisync__V1__Error error = PISYNC__V1__ERROR__INIT;
     Pisync__V1__Response response = PISYNC__V1__RESPONSE__INIT;
 
+    error.retry_after_ms = retry_after_ms;
     error.code = code;
     error.field = (char *)field;
     error.message = (char *)message;
     response.id = id;
     response.result_case = PISYNC__V1__RESPONSE__RESULT_ERROR;
     response.error = &error;
+    return send_response(conn, &response);
+}
+
+int fake_send_authenticate(fake_conn *conn, uint64_t id, const char *role, const char *name,
+                           int auth_required)
+{
+    Pisync__V1__AuthenticateResponse authenticate = PISYNC__V1__AUTHENTICATE_RESPONSE__INIT;
+    Pisync__V1__Response response = PISYNC__V1__RESPONSE__INIT;
+
+    authenticate.role = (char *)role;
+    authenticate.name = (char *)name;
+    authenticate.auth_required = auth_required != 0;
+    response.id = id;
+    response.result_case = PISYNC__V1__RESPONSE__RESULT_AUTHENTICATE;
+    response.authenticate = &authenticate;
     return send_response(conn, &response);
 }
 
@@ -302,6 +324,9 @@ static int disk_answer(fake_conn *conn, const fake_disk_plan *plan, fake_disk_re
             return -1;
         seen[i]->sent++;
     }
+    /* Stamped before the answer leaves: the client may start its backoff as soon as it
+       has the answer, and a stamp taken after the send could come later than that. */
+    q->answered_ms = pisync_monotonic_ms();
     if (report->request_count <= (size_t)plan->fail_first) {
         q->code = 14;
         rc = fake_send_error(conn, r->id, 14, "", FAKE_DISK_FULL_MESSAGE);
@@ -314,7 +339,6 @@ static int disk_answer(fake_conn *conn, const fake_disk_plan *plan, fake_disk_re
         }
         rc = fake_send_record(conn, r->id, accepted, duplicates, NULL, 0);
     }
-    q->answered_ms = pisync_monotonic_ms();
     return rc;
 }
 

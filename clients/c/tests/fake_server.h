@@ -22,6 +22,8 @@ int fake_server_start(fake_server *server, fake_script script, void *context);
 /* Waits for the script to end (killing it after 10 s). Returns its result (0 = passed). */
 int fake_server_finish(fake_server *server);
 
+/* A socket listening on 127.0.0.1 at a free port (set in *port), or -1. */
+int fake_listen(int *port);
 /* A port on 127.0.0.1 where nothing listens, as "127.0.0.1:PORT". */
 void unused_address(char *buf, size_t size);
 
@@ -42,6 +44,11 @@ int fake_send_bytes(fake_conn *conn, const void *bytes, size_t len);
 int fake_send_ping(fake_conn *conn, uint64_t id, const char *version);
 int fake_send_error(fake_conn *conn, uint64_t id, uint32_t code, const char *field,
                     const char *message);
+/* An error with Error.retry_after_ms set, as a rate limit sends it. */
+int fake_send_error_retry_after(fake_conn *conn, uint64_t id, uint32_t code, const char *field,
+                                const char *message, uint32_t retry_after_ms);
+int fake_send_authenticate(fake_conn *conn, uint64_t id, const char *role, const char *name,
+                           int auth_required);
 /* A RecordSync answer; `rejected` lists `n_rejected` event indexes (code 3, "timestamp"). */
 int fake_send_record(fake_conn *conn, uint64_t id, uint32_t accepted, uint32_t duplicates,
                      const uint32_t *rejected, size_t n_rejected);
@@ -62,7 +69,7 @@ int fake_send_record(fake_conn *conn, uint64_t id, uint32_t accepted, uint32_t d
 
 typedef struct {
     int64_t arrived_ms;  /* pisync_monotonic_ms() once the whole request was read */
-    int64_t answered_ms; /* once its answer was sent */
+    int64_t answered_ms; /* just before its answer was sent */
     uint32_t code;       /* the answer: 14 (UNAVAILABLE), or 0 for an acknowledgement */
     size_t events;       /* events in the request */
     long observed;       /* what plan.observe returned on arrival, before the answer; -1

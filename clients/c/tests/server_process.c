@@ -136,3 +136,76 @@ void server_cleanup(server_process *server)
     test_remove_dir(server->dir);
     server->dir = NULL;
 }
+
+/* ---- the CLI's other commands ---- */
+
+int server_run_command(const char *bin, const char *const *args, const char *dir, char *out,
+                       size_t size)
+{
+    const char *argv[16];
+    int fds[2];
+    int status = 0;
+    size_t got = 0;
+    pid_t pid;
+    int n = 0;
+
+    argv[n++] = bin;
+    while (args != NULL && *args != NULL && n < 15)
+        argv[n++] = *args++;
+    argv[n] = NULL;
+    if (size == 0 || pipe(fds) != 0)
+        return -1;
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        if (chdir(dir) != 0) /* no ./.env of the caller */
+            _exit(127);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    for (;;) {
+        ssize_t r = read(fds[0], out + got, size - 1 - got);
+
+        if (r <= 0 || (got += (size_t)r) == size - 1)
+            break;
+    }
+    close(fds[0]);
+    out[got] = '\0';
+    out[strcspn(out, "\r\n")] = '\0';
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return -1;
+    return out[0] != '\0' ? 0 : -1;
+}
+
+int server_write_secret(const char *dir, char *path, size_t size)
+{
+    /* A fixed test secret: 64 characters, more than the 32 bytes required. */
+    static const char line[] =
+        "k1 c-client-test-secret-0123456789abcdef0123456789abcdef01234567\n";
+    int fd;
+    int ok;
+
+    snprintf(path, size, "%s/secret", dir);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        return -1;
+    ok = write(fd, line, sizeof line - 1) == (ssize_t)(sizeof line - 1);
+    return close(fd) == 0 && ok ? 0 : -1;
+}
+
+int server_mint_token(const char *bin, const char *dir, const char *role_flag,
+                      const char *name, char *out, size_t size)
+{
+    const char *args[] = {"token", role_flag, name, "--auth-secret-file", "secret", NULL};
+
+    return server_run_command(bin, args, dir, out, size);
+}

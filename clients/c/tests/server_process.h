@@ -5,6 +5,7 @@
 #ifndef PISYNC_SERVER_PROCESS_H
 #define PISYNC_SERVER_PROCESS_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 typedef struct {
@@ -20,5 +21,17 @@ int server_start(server_process *server, const char *bin, const char *const *ext
 int server_stop(server_process *server);
 /* Stops the server if running and removes its directory. */
 void server_cleanup(server_process *server);
+
+/* Runs `bin` with the NULL-terminated arguments in `dir` and keeps the first line of its
+   standard output in `out`. Returns 0 when it exited 0 and printed a line. */
+int server_run_command(const char *bin, const char *const *args, const char *dir, char *out,
+                       size_t size);
+/* Writes an auth secret file (one key, "k1", mode 0600) at DIR/secret into `path`.
+   Returns 0 on success. */
+int server_write_secret(const char *dir, char *path, size_t size);
+/* Mints a token with `bin token --device|--operator NAME` under DIR/secret (see
+   server_write_secret) into `out`. Returns 0 on success. */
+int server_mint_token(const char *bin, const char *dir, const char *role_flag,
+                      const char *name, char *out, size_t size);
 
 #endif

@@ -59,6 +59,21 @@ void test_note(const char *fmt, ...)
 #endif
     ;
 
+/* The TLS tests of this build (make TLS=1, or not). */
+#ifdef PISYNC_TLS
+#define PISYNC_TLS_TESTS(X)                                                                \
+    X(tls_round_trip_and_reconnect)                                                        \
+    X(tls_certificate_must_verify)                                                         \
+    X(tls_mutual)                                                                          \
+    X(tls_setup_files_must_load)                                                           \
+    X(tls_against_plain_server_fails_cleanly)                                              \
+    X(integration_tls_round_trip)                                                          \
+    X(integration_tls_mutual)                                                              \
+    X(integration_tls_client_against_plain_server)
+#else
+#define PISYNC_TLS_TESTS(X) X(tls_not_built_in)
+#endif
+
 /* Every test, by file. */
 #define PISYNC_TESTS(X)                                                                    \
     X(varint_encode_known_values)                                                          \
@@ -85,12 +100,19 @@ void test_note(const char *fmt, ...)
     X(client_response_over_limit)                                                          \
     X(client_timeout)                                                                      \
     X(client_server_closes_mid_frame)                                                      \
+    X(auth_first_on_every_connection)                                                      \
+    X(auth_refused_token_is_not_retried)                                                   \
+    X(auth_bad_tokens_refused_locally)                                                     \
+    PISYNC_TLS_TESTS(X)                                                                    \
     X(retry_backoff_bounds)                                                                \
     X(retry_backoff_deterministic_with_seed)                                               \
     X(retry_classification)                                                                \
     X(retry_until_success)                                                                 \
     X(retry_gives_up_after_max_attempts)                                                   \
     X(retry_stops_on_rejection)                                                            \
+    X(retry_error_format_shows_retry_after)                                                \
+    X(retry_waits_for_retry_after)                                                         \
+    X(retry_gives_up_when_retry_after_is_over_max_delay)                                   \
     X(spool_append_and_read_back)                                                          \
     X(spool_torn_last_record)                                                              \
     X(spool_corrupt_last_record)                                                           \
@@ -112,7 +134,10 @@ void test_note(const char *fmt, ...)
     X(integration_record_history_ping_errors)                                              \
     X(integration_pipelining_and_reuse)                                                    \
     X(integration_offline_spool_then_flush)                                                \
-    X(integration_shutdown_notice)
+    X(integration_shutdown_notice)                                                         \
+    X(integration_auth_tokens)                                                             \
+    X(integration_auth_off_accepts_token)                                                  \
+    X(integration_rate_limit_retry_after)
 
 #define PISYNC_DECLARE_TEST(name) void test_##name(void);
 PISYNC_TESTS(PISYNC_DECLARE_TEST)

@@ -83,7 +83,29 @@ void test_retry_classification(void)
     CHECK(!pisync_error_is_retryable(&e));
     e = server_error(3, 1); /* a notice: about the connection, not the request */
     CHECK(pisync_error_is_retryable(&e));
+    e = server_error(8, 0); /* a rate limit */
+    e.retry_after_ms = 300;
+    CHECK(pisync_error_is_retryable(&e));
+    e = server_error(16, 0); /* no token, or a refused one */
+    CHECK(!pisync_error_is_retryable(&e));
+    e = server_error(7, 0); /* a token that does not allow the call */
+    CHECK(!pisync_error_is_retryable(&e));
     CHECK(!pisync_error_is_retryable(NULL));
+}
+
+void test_retry_error_format_shows_retry_after(void)
+{
+    pisync_error e = server_error(8, 0);
+    char text[512];
+
+    strcpy(e.field, "device_id");
+    strcpy(e.message, "device 'd' is over its rate limit");
+    e.retry_after_ms = 250;
+    CHECK(strcmp(pisync_error_format(&e, text, sizeof text),
+                 "server error: RESOURCE_EXHAUSTED (8) [device_id]: device 'd' is over its rate "
+                 "limit (retry after 250 ms)") == 0);
+    e = server_error(7, 0);
+    CHECK(strstr(pisync_error_format(&e, text, sizeof text), "PERMISSION_DENIED (7)") != NULL);
 }
 
 /* A fake operation: fails with `failure` for the first `failures` attempts. */
@@ -201,5 +223,110 @@ void test_retry_stops_on_rejection(void)
     CHECK(pisync_retry(client, &policy, flaky_attempt, &f, &err) == PISYNC_ERR_SERVER);
     CHECK(f.attempts == 1);
     CHECK(err.code == 3 && strcmp(err.field, "limit") == 0);
+    pisync_client_free(client);
+}
+
+/* ---- retry_after_ms ---- */
+
+#define RETRY_AFTER_MS 300
+
+/* Answers the first RecordSync as a device over its rate limit, and the one on the next
+   connection (the retry helper reconnects) as accepted. */
+static int rate_limited_script(int listen_fd, void *context)
+{
+    Pisync__V1__Request *r;
+    fake_conn conn;
+    int ok;
+
+    (void)context;
+    if (fake_accept(listen_fd, &conn) != 0)
+        return 1;
+    r = fake_read_request(&conn);
+    ok = r != NULL && r->id == 1 && r->call_case == PISYNC__V1__REQUEST__CALL_RECORD_SYNC &&
+         fake_send_error_retry_after(&conn, 1, 8, "device_id",
+                                     "device 'dev-1' is over its rate limit", RETRY_AFTER_MS) == 0;
+    if (r != NULL)
+        pisync__v1__request__free_unpacked(r, NULL);
+    fake_close(&conn);
+    if (!ok || fake_accept(listen_fd, &conn) != 0)
+        return 1;
+    r = fake_read_request(&conn);
+    ok = r != NULL && r->id == 2 && r->call_case == PISYNC__V1__REQUEST__CALL_RECORD_SYNC &&
+         fake_send_record(&conn, 2, 1, 0, NULL, 0) == 0 && fake_wait_eof(&conn) == 0;
+    if (r != NULL)
+        pisync__v1__request__free_unpacked(r, NULL);
+    fake_close(&conn);
+    return ok ? 0 : 1;
+}
+
+/* A RecordSync attempt that notes when each attempt began and ended, and its error. */
+typedef struct {
+    const pisync_event *event;
+    int attempts;
+    int64_t began[4];
+    int64_t ended[4];
+    pisync_error errors[4];
+} timed_record;
+
+static pisync_status timed_record_attempt(pisync_client *client, void *context,
+                                          pisync_error *err)
+{
+    timed_record *t = context;
+    int i = t->attempts < 4 ? t->attempts : 3;
+    pisync_status rc;
+
+    t->attempts++;
+    t->began[i] = pisync_monotonic_ms();
+    rc = pisync_record(client, t->event, NULL, err);
+    t->ended[i] = pisync_monotonic_ms();
+    t->errors[i] = *err;
+    return rc;
+}
+
+void test_retry_waits_for_retry_after(void)
+{
+    /* The backoff alone would wait about 1 ms: the wait comes from the server. */
+    pisync_retry_policy policy = {3, 1, 1000, 1};
+    fake_server server;
+    pisync_client_options options;
+    pisync_client *client = NULL;
+    pisync_event event;
+    pisync_error err;
+    timed_record t;
+    int64_t waited;
+
+    REQUIRE(fake_server_start(&server, rate_limited_script, NULL) == 0);
+    memset(&options, 0, sizeof options);
+    options.server = server.address;
+    REQUIRE(pisync_client_new(&options, &client, NULL) == PISYNC_OK);
+    memset(&t, 0, sizeof t);
+    pisync_event_init(&event, "dev-1", 1700000000000LL, 1, 0, 1.0f);
+    t.event = &event;
+    CHECK_STATUS(pisync_retry(client, &policy, timed_record_attempt, &t, &err), PISYNC_OK, &err);
+    CHECK(t.attempts == 2);
+    CHECK(t.errors[0].code == 8 && t.errors[0].retry_after_ms == RETRY_AFTER_MS);
+    waited = t.began[1] - t.ended[0];
+    test_note("retry_after_ms %d, waited %lld ms", RETRY_AFTER_MS, (long long)waited);
+    CHECK(waited >= RETRY_AFTER_MS);
+    CHECK(waited < RETRY_AFTER_MS + 2000);
+    pisync_client_free(client);
+    CHECK(fake_server_finish(&server) == 0);
+}
+
+void test_retry_gives_up_when_retry_after_is_over_max_delay(void)
+{
+    pisync_retry_policy policy = {5, 1, 100, 1};
+    pisync_client *client = offline_client();
+    int64_t started = pisync_monotonic_ms();
+    pisync_error err;
+    flaky f;
+
+    REQUIRE(client != NULL);
+    f = flaky_failing(100, server_error(8, 0));
+    f.failure.retry_after_ms = 60000;
+    CHECK(pisync_retry(client, &policy, flaky_attempt, &f, &err) == PISYNC_ERR_SERVER);
+    CHECK(f.attempts == 1); /* not slept for a minute, nor retried sooner */
+    CHECK(err.retry_after_ms == 60000 && pisync_error_is_retryable(&err));
+    CHECK(pisync_monotonic_ms() - started < 1000);
     pisync_client_free(client);
 }

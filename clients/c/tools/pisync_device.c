@@ -10,7 +10,9 @@
  *
  * Common options: --server HOST:PORT (default $PISYNC_SERVER, else 127.0.0.1:7878),
  * --timeout MS (connect and response timeout, default 5000), --retries N (extra attempts
- * with exponential backoff on connection failures and UNAVAILABLE, default 0).
+ * with exponential backoff on connection failures and UNAVAILABLE, default 0),
+ * --token-file PATH (default $PISYNC_TOKEN_FILE: the token sent in Authenticate),
+ * --tls, --tls-ca PATH, --tls-server-name NAME, --tls-cert PATH, --tls-key PATH.
  *
  * Exit codes (see usage() and README.md): 0 ok, 1 the server refused, 2 usage,
  * 3 server unreachable (with --spool: the event was spooled), 4 local I/O error.
@@ -44,11 +46,27 @@ static void usage(FILE *out)
           "  --server HOST:PORT  server address (default $PISYNC_SERVER, else 127.0.0.1:7878)\n"
           "  --timeout MS        connect and response timeout (default 5000)\n"
           "  --retries N         extra attempts with backoff when unreachable (default 0)\n"
+          "  --token-file PATH   token to authenticate with, from `pisync token --device ID`\n"
+          "                      (default $PISYNC_TOKEN_FILE); needed when the server has\n"
+          "                      auth on\n"
+          "  --tls               connect with TLS (default $PISYNC_TLS=true), verifying the\n"
+          "                      server's certificate against the system's CAs (needs a build\n"
+          "                      with make TLS=1)\n"
+          "  --tls-ca PATH       ... against the CA certificates in PATH instead; implies\n"
+          "                      --tls (default $PISYNC_TLS_CA)\n"
+          "  --tls-server-name NAME  the name the certificate must carry (default: the host)\n"
+          "  --tls-cert PATH     client certificate for mutual TLS; implies --tls (default\n"
+          "                      $PISYNC_TLS_CERT)\n"
+          "  --tls-key PATH      its private key (default $PISYNC_TLS_KEY, else in the\n"
+          "                      --tls-cert file)\n"
           "\n"
           "exit codes:\n"
           "  0  ok\n"
           "  1  the server refused the request or rejected the event (code, field and\n"
-          "     message are printed); retrying unchanged fails again\n"
+          "     message are printed); retrying unchanged fails again. A refused token\n"
+          "     (UNAUTHENTICATED) or one for another device (PERMISSION_DENIED) is no\n"
+          "     verdict on the event: send --spool keeps it in the spool. So is a TLS\n"
+          "     failure (the certificate does not verify, the server does not speak TLS)\n"
           "  2  usage error\n"
           "  3  server unreachable or unavailable: nothing was recorded; try again later.\n"
           "     send --spool: the event is safe in the spool. flush: events remain spooled\n"

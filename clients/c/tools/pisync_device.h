@@ -34,6 +34,12 @@ typedef struct {
     const char *limit;
     const char *timeout;
     const char *retries;
+    const char *token_file;
+    const char *tls; /* "1" when --tls is given */
+    const char *tls_ca;
+    const char *tls_server_name;
+    const char *tls_cert;
+    const char *tls_key;
 } arguments;
 
 typedef struct {
@@ -58,7 +64,11 @@ int check_device(const char *device);
 void print_error(const char *what, const pisync_error *err);
 /* The exit code for a failed call (see the exit codes above). */
 int exit_code_for(const pisync_error *err);
-/* Creates the client from --server, --timeout and --retries. Returns an exit code. */
+/* Whether an event that was not delivered is worth keeping in the spool: the server was
+   unreachable, or the device's credentials or TLS setup failed rather than the event. */
+int worth_spooling(const pisync_error *err);
+/* Creates the client from --server, --timeout, --retries, --token-file (else
+   $PISYNC_TOKEN_FILE) and the --tls options. Returns an exit code. */
 int open_connection(const arguments *args, connection *conn);
 /* Opens the spool at --spool, bounded by --spool-max. Returns an exit code. */
 int open_spool(const arguments *args, pisync_spool **spool);

@@ -4,21 +4,29 @@
  * codes, opening the client and the spool from the options).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "pisync_device.h"
+
+/* A token is about 100 bytes; a bigger file is not a token file. */
+#define TOKEN_FILE_MAX 8192
 
 /* ---- command line ---- */
 
 typedef struct {
     const char *name;
     size_t offset;
+    int flag; /* takes no value: set to "1" when given */
 } option_spec;
 
-#define OPTION(name, member) {name, offsetof(arguments, member)}
+#define OPTION(name, member) {name, offsetof(arguments, member), 0}
+#define FLAG(name, member) {name, offsetof(arguments, member), 1}
 
 static const option_spec options_table[] = {
     OPTION("--server", server),       OPTION("--device", device),
@@ -27,6 +35,10 @@ static const option_spec options_table[] = {
     OPTION("--spool", spool),         OPTION("--spool-max", spool_max),
     OPTION("--page", page),           OPTION("--limit", limit),
     OPTION("--timeout", timeout),     OPTION("--retries", retries),
+    OPTION("--token-file", token_file),
+    FLAG("--tls", tls),               OPTION("--tls-ca", tls_ca),
+    OPTION("--tls-server-name", tls_server_name),
+    OPTION("--tls-cert", tls_cert),   OPTION("--tls-key", tls_key),
 };
 
 int usage_error(const char *fmt, const char *detail)
@@ -60,7 +72,11 @@ int parse_arguments(int argc, char **argv, arguments *args)
         }
         if (k == sizeof options_table / sizeof options_table[0])
             return usage_error("unknown option '%s'", arg);
-        if (eq != NULL)
+        if (options_table[k].flag && eq != NULL)
+            return usage_error("option '%s' takes no value", arg);
+        if (options_table[k].flag)
+            value = "1";
+        else if (eq != NULL)
             value = eq + 1;
         else if (i + 1 < argc)
             value = argv[++i];
@@ -121,6 +137,27 @@ void print_error(const char *what, const pisync_error *err)
     char text[512];
 
     fprintf(stderr, "pisync-device: %s: %s\n", what, pisync_error_format(err, text, sizeof text));
+    if (err->status != PISYNC_ERR_SERVER || err->connection_notice)
+        return;
+    if (err->code == PISYNC_CODE_UNAUTHENTICATED && strcmp(err->field, "token") == 0)
+        fputs("pisync-device: the server refused the token: mint a new one with "
+              "`pisync token --device ID`\n", stderr);
+    else if (err->code == PISYNC_CODE_UNAUTHENTICATED)
+        fputs("pisync-device: this server has auth on: give --token-file PATH or set "
+              "PISYNC_TOKEN_FILE\n", stderr);
+    else if (err->code == PISYNC_CODE_PERMISSION_DENIED)
+        fputs("pisync-device: the token does not allow this: a device token records its own "
+              "device's events only\n", stderr);
+}
+
+int worth_spooling(const pisync_error *err)
+{
+    if (pisync_error_is_retryable(err))
+        return 1;
+    if (err->status == PISYNC_ERR_TLS)
+        return 1;
+    return err->status == PISYNC_ERR_SERVER && !err->connection_notice &&
+           (err->code == PISYNC_CODE_UNAUTHENTICATED || err->code == PISYNC_CODE_PERMISSION_DENIED);
 }
 
 int exit_code_for(const pisync_error *err)
@@ -134,12 +171,89 @@ int exit_code_for(const pisync_error *err)
     }
 }
 
+/* Reads the token file into `token` (NUL-terminated, surrounding whitespace removed).
+   Returns an exit code. */
+static int read_token_file(const char *path, char token[TOKEN_FILE_MAX + 1])
+{
+    size_t len = 0, start = 0;
+    ssize_t n = 1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        fprintf(stderr, "pisync-device: cannot read the token file %s: %s\n", path,
+                strerror(errno));
+        return EXIT_USAGE;
+    }
+    while (len < TOKEN_FILE_MAX + 1 && n > 0) {
+        n = read(fd, token + len, TOKEN_FILE_MAX + 1 - len);
+        if (n > 0)
+            len += (size_t)n;
+        else if (n < 0 && errno == EINTR)
+            n = 1;
+    }
+    close(fd);
+    if (n < 0 || len > TOKEN_FILE_MAX) {
+        fprintf(stderr, "pisync-device: cannot read the token file %s: %s\n", path,
+                n < 0 ? strerror(errno) : "too big for a token");
+        return EXIT_USAGE;
+    }
+    while (len > 0 && strchr(" \t\r\n", token[len - 1]) != NULL)
+        len--;
+    while (start < len && strchr(" \t\r\n", token[start]) != NULL)
+        start++;
+    memmove(token, token + start, len - start);
+    token[len - start] = '\0';
+    if (token[0] == '\0') {
+        fprintf(stderr, "pisync-device: the token file %s is empty\n", path);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+/* Overwrites the tool's copy of the token (the client keeps its own). */
+static void wipe_token(char *token, size_t size)
+{
+    volatile char *p = token;
+
+    while (size-- > 0)
+        *p++ = '\0';
+}
+
+static int new_client(const pisync_client_options *options, pisync_client **client)
+{
+    pisync_error err;
+
+    if (pisync_client_new(options, client, &err) == PISYNC_OK)
+        return EXIT_OK;
+    print_error("cannot set up the connection", &err);
+    return EXIT_USAGE;
+}
+
+/* An option's value, else the environment variable's; NULL when neither is set or it is
+   empty. */
+static const char *setting(const char *option, const char *variable)
+{
+    const char *value = option != NULL ? option : getenv(variable);
+
+    return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
+/* Whether the environment variable says true, 1 or yes (as the pisync CLI reads it). */
+static int env_true(const char *variable)
+{
+    const char *value = getenv(variable);
+
+    return value != NULL && (strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0 ||
+                             strcasecmp(value, "yes") == 0);
+}
+
 int open_connection(const arguments *args, connection *conn)
 {
     pisync_client_options options;
     unsigned long long timeout = 5000;
     unsigned long long retries = 0;
-    pisync_error err;
+    const char *token_file = args->token_file ? args->token_file : getenv("PISYNC_TOKEN_FILE");
+    char token[TOKEN_FILE_MAX + 1];
     int rc;
 
     memset(conn, 0, sizeof *conn);
@@ -152,12 +266,23 @@ int open_connection(const arguments *args, connection *conn)
         options.server = NULL;
     options.connect_timeout_ms = timeout > 0 ? (int)timeout : 1;
     options.io_timeout_ms = timeout > 0 ? (int)timeout : 1;
-    if (pisync_client_new(&options, &conn->client, &err) != PISYNC_OK) {
-        print_error("bad --server", &err);
-        return EXIT_USAGE;
+    options.tls.ca_file = setting(args->tls_ca, "PISYNC_TLS_CA");
+    options.tls.server_name = args->tls_server_name;
+    options.tls.cert_file = setting(args->tls_cert, "PISYNC_TLS_CERT");
+    options.tls.key_file = setting(args->tls_key, "PISYNC_TLS_KEY");
+    options.tls.enabled = args->tls != NULL || env_true("PISYNC_TLS") ||
+                          options.tls.ca_file != NULL || options.tls.cert_file != NULL;
+    if (options.tls.key_file != NULL && options.tls.cert_file == NULL)
+        return usage_error("%s", "--tls-key needs --tls-cert");
+    if (token_file != NULL && token_file[0] != '\0') {
+        if ((rc = read_token_file(token_file, token)) != EXIT_OK)
+            return rc;
+        options.token = token;
     }
+    rc = new_client(&options, &conn->client);
+    wipe_token(token, sizeof token);
     conn->retry.max_attempts = (int)retries + 1;
-    return EXIT_OK;
+    return rc;
 }
 
 int open_spool(const arguments *args, pisync_spool **spool)

@@ -114,7 +114,14 @@ int command_ping(const arguments *args)
     if (rc != EXIT_OK)
         return rc;
     if (pisync_retry(conn.client, &conn.retry, ping_attempt, &result, &err) == PISYNC_OK) {
+        pisync_auth_info auth;
+
         printf("pisync %s up %llu ms\n", result.version, (unsigned long long)result.uptime_ms);
+        pisync_get_auth_info(conn.client, &auth);
+        if (auth.authenticated && auth.role[0] != '\0')
+            printf("authenticated as %s %s\n", auth.role, auth.name);
+        else if (auth.authenticated)
+            printf("token not needed: the server has auth off\n");
     } else {
         rc = exit_code_for(&err);
         print_error("ping failed", &err);

@@ -110,8 +110,13 @@ int command_send(const arguments *args)
     } else {
         rc = exit_code_for(&err);
         print_error(rc == EXIT_UNREACHABLE ? "not delivered" : "refused", &err);
-        if (rc == EXIT_UNREACHABLE && args->spool != NULL)
-            rc = spool_event(args, &event);
+        /* Refused credentials are no verdict on the event: keep it for a flush with a
+           good token, and still exit 1, since retrying as is fails again. */
+        if (args->spool != NULL && worth_spooling(&err)) {
+            int spooled = spool_event(args, &event);
+
+            rc = spooled == EXIT_UNREACHABLE ? rc : spooled;
+        }
     }
     pisync_record_result_free(&ctx.result);
     pisync_client_free(conn.client);
