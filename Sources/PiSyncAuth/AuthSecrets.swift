@@ -47,13 +47,14 @@ public struct AuthSecrets: Sendable {
                     path: path, line: index + 1, reason: "expected KEY_ID SECRET, the key id of letters, digits, '-' and '_'")
             }
             let secret = Array(fields[1].trimmingCharacters(in: .whitespaces).utf8)
+            // The key id is not named: a line written the wrong way round would put the secret
+            // where the key id goes.
             guard secret.count >= Self.minimumSecretLength else {
                 throw .malformedSecretFile(
-                    path: path, line: index + 1,
-                    reason: "the secret of key id '\(keyID)' is shorter than \(Self.minimumSecretLength) bytes")
+                    path: path, line: index + 1, reason: "the secret is shorter than \(Self.minimumSecretLength) bytes")
             }
             guard !secrets.contains(where: { $0.keyID == keyID }) else {
-                throw .malformedSecretFile(path: path, line: index + 1, reason: "key id '\(keyID)' is listed twice")
+                throw .malformedSecretFile(path: path, line: index + 1, reason: "the key id is listed twice")
             }
             secrets.append((keyID, secret))
         }

@@ -19,6 +19,8 @@ struct ConnectionAccess {
     }
 
     private(set) var state: State
+    /// The identity came from a verified client certificate (a token may take over from it).
+    private(set) var byCertificate = false
 
     init(authRequired: Bool) {
         state = authRequired ? .unauthenticated : .open
@@ -33,7 +35,10 @@ struct ConnectionAccess {
     /// connection's does except an operator's.
     var isRateLimited: Bool { identity?.role != .operator_ }
 
-    mutating func authenticated(as identity: Identity) { state = .authenticated(identity) }
+    mutating func authenticated(as identity: Identity, byCertificate: Bool = false) {
+        state = .authenticated(identity)
+        self.byCertificate = byCertificate
+    }
     mutating func refused() { state = .refused }
 
     /// Why the connection may not make `request`'s call, if it may not. RecordSync is checked

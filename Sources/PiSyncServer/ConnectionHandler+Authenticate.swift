@@ -6,17 +6,26 @@ extension ConnectionHandler {
     /// Answers Authenticate: checks the token under the server's secrets and, when it is good,
     /// lets the connection do what its role allows. A refused token is answered with
     /// UNAUTHENTICATED and the connection is closed ``ServerConfiguration/authFailureDelay``
-    /// later; a source address that has had too many refused lately gets RESOURCE_EXHAUSTED
-    /// with retry_after_ms and its token is not checked at all. Neither the token nor a secret
-    /// is ever logged or echoed.
+    /// later; from a source address that has had too many refused lately, a refused token
+    /// gets RESOURCE_EXHAUSTED with retry_after_ms instead (a good one still passes). Neither
+    /// the token nor a secret is ever logged or echoed.
     func authenticate(id: UInt64, token: String, _ context: ChannelHandlerContext) {
         guard let secrets = configuration.authSecrets else {
+            if configuration.authRequired {
+                // Client certificates only: there is no secret a token could verify under.
+                respond(
+                    .failure(
+                        id: id, .unauthenticated,
+                        "this server accepts client certificates only (it has no token secrets): connect with a device certificate",
+                        field: "token"), context)
+                return
+            }
             // Auth is off: a client that always authenticates still works.
             respond(.with { $0.id = id; $0.authenticate = .with { $0.authRequired = false } }, context)
             return
         }
         switch access.state {
-        case .authenticated(let identity) where identity.keyID != ServerTLS.certificateKeyID:
+        case .authenticated(let identity) where !access.byCertificate:
             respond(
                 .failure(
                     id: id, .failedPrecondition,
@@ -29,16 +38,11 @@ extension ConnectionHandler {
         case .unauthenticated, .authenticated:
             break  // a token may take over from a client certificate's identity (an operator's)
         }
-        let peer = context.channel.remoteAddress?.ipAddress ?? "unknown"
-        if let authFailures, case .limited(_, let retryAfter) = authFailures.check(1, of: peer) {
-            logger.notice("refusing Authenticate: too many refused tokens from this address")
-            refuse(
-                .failure(
-                    id: id, .resourceExhausted,
-                    "too many refused tokens from \(peer): retry after \(retryAfter) ms", retryAfterMillis: retryAfter),
-                context)
-            return
-        }
+        // A good token is accepted even from an address over its limit of refused tokens: one
+        // broken device behind a school's NAT must not lock out the others. The MAC is checked
+        // first (it is cheap, and 256 bits cannot be guessed); the limit decides how a refusal
+        // is answered.
+        let peer = OpenConnections.peerKey(context.channel.remoteAddress)
         do {
             let identity = try secrets.verify(token)
             access.authenticated(as: identity)
@@ -53,7 +57,16 @@ extension ConnectionHandler {
                     }
                 }, context)
         } catch {
-            _ = authFailures?.take(1, of: peer)
+            if let authFailures, case .limited(_, let retryAfter) = authFailures.take(1, of: peer) {
+                logger.notice("refused a token from an address over its limit of refused tokens")
+                refuse(
+                    .failure(
+                        id: id, .resourceExhausted,
+                        "too many refused tokens from \(peer): retry after \(retryAfter) ms",
+                        field: "token", retryAfterMillis: retryAfter),
+                    context)
+                return
+            }
             logger.notice("refused a token: \(error)")
             refuse(.failure(id: id, .unauthenticated, "token refused: \(error)", field: "token"), context)
         }

@@ -28,7 +28,7 @@ extension ConnectionHandler {
             logger.notice("client certificate names no valid device id; the connection must authenticate with a token")
             return
         }
-        access.authenticated(as: identity)
+        access.authenticated(as: identity, byCertificate: true)
         logger.info("authenticated by client certificate as device '\(identity.name)'")
     }
 }

@@ -8,9 +8,11 @@ final class ConnectionRejecter: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let message: String
+    private let closeTimeout: TimeAmount
 
-    init(message: String) {
+    init(message: String, closeTimeout: TimeAmount) {
         self.message = message
+        self.closeTimeout = closeTimeout
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -20,6 +22,9 @@ final class ConnectionRejecter: ChannelInboundHandler {
         let body: [UInt8] = (try? notice.serializedBytes()) ?? []
         FrameCodec.writeFrame(body, into: &buffer)
         let channel = context.channel
+        // Closed once the notice is written, or after the close timeout whatever the peer does.
+        let deadline = context.eventLoop.scheduleTask(in: closeTimeout) { channel.close(promise: nil) }
+        channel.closeFuture.whenComplete { _ in deadline.cancel() }
         context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
     }
 

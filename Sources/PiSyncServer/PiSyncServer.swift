@@ -126,18 +126,22 @@ public final class PiSyncServer: Service, Sendable {
 
     /// Sets up a new connection's pipeline, or turns it away when the server is full or closing.
     private func configure(_ channel: any Channel, tls: NIOSSLContext?) throws {
-        if let tls {
-            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
-        }
-        let peer = channel.remoteAddress?.ipAddress ?? "unknown"
+        let peer = OpenConnections.peerKey(channel.remoteAddress)
         let refusal = connections.withLock { connections -> String? in
             guard case .running = state.withLock({ $0 }) else { return OpenConnections.shuttingDown }
             return connections.admit(
                 channel, peer: peer, limit: configuration.maxConnections, perPeerLimit: configuration.maxConnectionsPerPeer)
         }
         if let refusal {
-            try channel.pipeline.syncOperations.addHandler(ConnectionRejecter(message: refusal))
+            // In plain TCP even on a TLS port: a TLS handler would hold the notice until a
+            // handshake that a flood never makes, and the turned-away connection would stay.
+            // A TLS client sees its handshake fail at once.
+            try channel.pipeline.syncOperations.addHandler(
+                ConnectionRejecter(message: refusal, closeTimeout: TimeAmount(configuration.closeTimeout)))
             return
+        }
+        if let tls {
+            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
         }
         channel.closeFuture.whenComplete { _ in
             self.connections.withLock { $0.remove(channel, peer: peer) }

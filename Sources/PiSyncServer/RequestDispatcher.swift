@@ -201,7 +201,7 @@ extension Pisync_V1_Response {
 
 extension Double {
     /// "100" for whole numbers, "0.5" otherwise.
-    fileprivate var formatted: String { rounded() == self ? String(Int(self)) : String(self) }
+    fileprivate var formatted: String { rounded() == self && abs(self) < 1e15 ? String(Int64(self)) : String(self) }
 }
 
 extension StatusCode {

@@ -114,7 +114,7 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     public var description: String {
         "max_frame_size=\(maxFrameSize) frame_timeout=\(frameTimeout.logText) max_batch_size=\(maxBatchSize) idle_timeout=\(idleTimeout.logText) "
             + "max_connections=\(maxConnections) max_connections_per_peer=\(maxConnectionsPerPeer) "
-            + "auth=\(authSecrets.map { "on(key_ids=\($0.keyIDs.joined(separator: ",")))" } ?? "off") "
+            + "auth=\(authSecrets.map { "on(key_ids=\($0.keyIDs.joined(separator: ",")))" } ?? (authRequired ? "on(client_certificates)" : "off")) "
             + "tls=\(tls == nil ? "off" : tls?.clientCAPath == nil ? "on" : "on(client_certificates)") "
             + "auth_timeout=\(authTimeout.logText) device_rate=\(effectiveDeviceRate) device_burst=\(deviceBurst) connection_write_buffer=\(connectionWriteBuffer) "
             + "max_pipelined_requests=\(maxPipelinedRequests) max_subscriptions=\(maxSubscriptions) "

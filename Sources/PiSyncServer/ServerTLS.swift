@@ -7,7 +7,8 @@ import PiSyncStore
 ///
 /// With a client CA, a client may present a certificate; one that does not verify against the
 /// CA fails the handshake, and one that does makes the connection its device's: the first
-/// DNS subject alternative name that is a valid device id, else the subject's common name. A
+/// DNS subject alternative name that is a valid device id, or, for a certificate with no DNS
+/// names, the subject's common name. A
 /// connection without a certificate authenticates with a token as usual.
 public struct ServerTLS: Sendable {
     /// PEM file with the server's certificate, then any intermediates.
@@ -71,7 +72,11 @@ public struct ServerTLS: Sendable {
         for name in certificate._subjectAlternativeNames() where name.nameType == .dnsName {
             names.append(String(decoding: name.contents, as: UTF8.self))
         }
-        names += certificate.subjectName.filter { $0.type == .commonName }.map(\.value).reversed()
+        // DNS names when there are any (RFC 6125 prefers them to the common name), else the
+        // subject's most significant common name.
+        if names.isEmpty {
+            names = certificate.subjectName.filter { $0.type == .commonName }.map(\.value).suffix(1)
+        }
         guard let device = names.first(where: { EventValidator.deviceIDViolation($0) == nil }) else { return nil }
         return Identity(role: .device, name: device, keyID: certificateKeyID)
     }

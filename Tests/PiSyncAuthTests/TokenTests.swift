@@ -86,5 +86,24 @@ struct TokenTests {
         #expect(throws: AuthError.self) { try AuthSecrets(contentsOf: path) }
         try write("\n# nothing\n", mode: 0o600)
         #expect(throws: AuthError.self) { try AuthSecrets(contentsOf: path) }
+
+        // Regression: a line written the wrong way round (a hex secret, then the key id) put the
+        // secret where the key id goes, and the error named it.
+        let hexSecret = "0123456789abcdef0123456789abcdef"
+        try write("\(hexSecret) k1\n", mode: 0o600)
+        do {
+            _ = try AuthSecrets(contentsOf: path)
+            Issue.record("a secret file with a 2-byte secret was accepted")
+        } catch {
+            #expect(!error.description.contains(hexSecret), "\(error.description)")
+            #expect(error.description.contains("line 1"))
+        }
+        try write("\(hexSecret) \(secretText)\n\(hexSecret) \(secretText)\n", mode: 0o600)
+        do {
+            _ = try AuthSecrets(contentsOf: path)
+            Issue.record("a key id listed twice was accepted")
+        } catch {
+            #expect(!error.description.contains(hexSecret), "\(error.description)")
+        }
     }
 }

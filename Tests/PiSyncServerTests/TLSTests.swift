@@ -2,7 +2,8 @@ import Foundation
 import NIOSSL
 import PiSyncClient
 import PiSyncProtocol
-import PiSyncServer
+@testable import PiSyncServer
+import NIOCore
 import Testing
 
 /// The throwaway certificates of Tests/Fixtures/tls (scripts/make-test-certs.sh).
@@ -117,5 +118,50 @@ struct TLSTests {
                 _ = try await stranger.ping()
             }
         }
+    }
+
+    // Regression (review): a connection turned away on a TLS port got the TLS handler before
+    // the rejecter, whose notice then waited for a handshake that never came: the connection
+    // stayed open, outside every limit, and held up shutdown.
+    @Test("on a TLS port a connection over the per-address limit is turned away at once, in plain TCP")
+    func rejectedBeforeTLS() async throws {
+        try await TestServer.with({ $0.tls = TLSFixtures.server; $0.maxConnectionsPerPeer = 1 }) { server in
+            let admitted = try await PiSyncClient.connect(host: "127.0.0.1", port: server.port, tls: try TLSFixtures.client())
+            defer { admitted.close() }
+            let started = ContinuousClock.now
+            let turnedAway = try await RawConnection.connect(port: server.port)
+            let notice = try await turnedAway.next()
+            #expect(notice?.error.code == StatusCode.resourceExhausted.rawValue)
+            #expect(try await turnedAway.next() == nil)
+            #expect(ContinuousClock.now - started < .seconds(3))
+            #expect(try await admitted.ping().version.isEmpty == false)
+        }
+    }
+
+    @Test("with client certificates only, Authenticate says so instead of claiming auth is off")
+    func certificatesOnly() async throws {
+        try await TestServer.with({ $0.tls = TLSFixtures.mutual }) { server in
+            let client = try await PiSyncClient.connect(host: "127.0.0.1", port: server.port, tls: try TLSFixtures.client())
+            defer { client.close() }
+            do {
+                try await client.authenticate(token: AuthFixtures.token(operator: "ops"))
+                Issue.record("a token was accepted by a server without token secrets")
+            } catch let error as PiSyncError {
+                #expect(error.status == .unauthenticated && error.message.contains("client certificates only"))
+            }
+        }
+        var configuration = ServerConfiguration()
+        configuration.tls = TLSFixtures.mutual
+        #expect(configuration.description.contains("auth=on(client_certificates)"))
+    }
+
+    @Test("connections are counted by IPv4 address and by IPv6 /64")
+    func peerKeys() throws {
+        #expect(OpenConnections.peerKey(try SocketAddress(ipAddress: "10.1.2.3", port: 5)) == "10.1.2.3")
+        let a = OpenConnections.peerKey(try SocketAddress(ipAddress: "2001:db8:1:2:aaaa::1", port: 5))
+        let b = OpenConnections.peerKey(try SocketAddress(ipAddress: "2001:db8:1:2:bbbb::7", port: 6))
+        #expect(a == b && a == "2001:db8:1:2::/64")
+        #expect(OpenConnections.peerKey(try SocketAddress(ipAddress: "2001:db8:1:3::1", port: 5)) != a)
+        #expect(OpenConnections.peerKey(try SocketAddress(ipAddress: "::1", port: 5)) == "::1")
     }
 }

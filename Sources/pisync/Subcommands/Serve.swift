@@ -160,7 +160,9 @@ struct Serve: AsyncParsableCommand {
             configuration.fsync = parsed
         }
         if let seconds = try settings.value(fsyncInterval, "FSYNC_INTERVAL") {
-            guard seconds > 0, seconds.isFinite else { throw ValidationError("fsync-interval must be greater than 0, got \(seconds)") }
+            guard seconds > 0, seconds <= 3600 else {
+                throw ValidationError("fsync-interval must be greater than 0 and at most 3600 seconds, got \(seconds)")
+            }
             configuration.fsyncInterval = .milliseconds(Int64((seconds * 1000).rounded()))
         }
         configuration.snapshotLogBytes = try positive(settings.value(snapshotLogBytes, "SNAPSHOT_LOG_BYTES"), "snapshot-log-bytes")
@@ -208,13 +210,13 @@ struct Serve: AsyncParsableCommand {
             configuration.authTimeout = .seconds(seconds)
         }
         if let seconds = try settings.value(authFailureDelay, "AUTH_FAILURE_DELAY") {
-            guard seconds >= 0, seconds.isFinite else {
-                throw ValidationError("auth-failure-delay must be 0 or more seconds, got \(seconds)")
+            guard seconds >= 0, seconds <= 3600 else {
+                throw ValidationError("auth-failure-delay must be between 0 and 3600 seconds, got \(seconds)")
             }
             configuration.authFailureDelay = .milliseconds(Int64((seconds * 1000).rounded()))
         }
         if let rate = try settings.value(deviceRate, "DEVICE_RATE") {
-            guard rate >= 0, rate.isFinite else { throw ValidationError("device-rate must be 0 or more, got \(rate)") }
+            guard rate >= 0, rate <= 1e9 else { throw ValidationError("device-rate must be between 0 and 1e9, got \(rate)") }
             configuration.deviceRate = rate
         }
         configuration.deviceBurst = try positive(settings.value(deviceBurst, "DEVICE_BURST"), "device-burst")
