@@ -8,10 +8,12 @@
 #   FSYNC=always scripts/bench-compare.sh             # Redis then runs appendfsync always
 #   BATCH=100 DEPTH=4 SYSTEMS="echo pisync" scripts/bench-compare.sh
 #   BATCH=100 DEPTH=4 PER_EVENT_DEVICES=1 SYSTEMS="echo pisync" scripts/bench-compare.sh
+#   SYSTEMS="pisync pisync-auth pisync-tls pisync-tls-auth" scripts/bench-compare.sh  # what auth and TLS cost
 #
 # Settings (environment): FSYNC (always|interval|never), CONNS, DEPTH, BATCH,
 # PER_EVENT_DEVICES (0|1), DURATION and WARMUP (seconds), ROUNDS, SYSTEMS (any of echo pisync
-# redis), BIN (a directory holding pisync and pisync-bench; default: build release into
+# redis pisync-auth pisync-tls pisync-tls-auth: PiSync with auth on, the load authenticating each
+# connection with an operator token, and/or TLS with the test certificates of Tests/Fixtures/tls), BIN (a directory holding pisync and pisync-bench; default: build release into
 # .build/release), PORT (first of three ports), KEEP (1 keeps the scratch directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,9 +68,12 @@ start() {  # system port data-dir
   case "$1" in
     echo)
       "$BIN/pisync-bench" echo-server --port "$2" >"$scratch/echo.log" 2>&1 & ;;
-    pisync)
-      "$BIN/pisync" serve --port "$2" --data-dir "$3" --fsync "$FSYNC" --log-level warning \
-        >"$scratch/pisync.log" 2>&1 & ;;
+    pisync*)
+      extra=()
+      [[ "$1" == *auth* ]] && extra+=(--auth-secret-file "$scratch/secret")
+      [[ "$1" == *tls* ]] && extra+=(--tls-cert "$tls_dir/server.pem" --tls-key "$tls_dir/server.key")
+      "$BIN/pisync" serve --port "$2" --data-dir "$3" --fsync "$FSYNC" --log-level warning ${extra[@]+"${extra[@]}"} \
+        >"$scratch/$1.log" 2>&1 & ;;
     redis)
       redis-server --port "$2" --dir "$3" --save '' --appendonly yes --appendfsync "$redis_fsync" \
         --logfile "$scratch/redis.log" & ;;
@@ -76,6 +81,11 @@ start() {  # system port data-dir
   server=$!
   wait_for_port "$2"
 }
+
+tls_dir=Tests/Fixtures/tls
+printf 'bench %s\n' "$(head -c 32 /dev/urandom | base64)" >"$scratch/secret"
+chmod 600 "$scratch/secret"
+"$BIN/pisync" token --operator bench --auth-secret-file "$scratch/secret" >"$scratch/operator.token"
 
 load_flags=(--connections "$CONNS" --depth "$DEPTH" --batch "$BATCH" --seconds "$DURATION" --warmup "$WARMUP")
 [[ "$PER_EVENT_DEVICES" == 1 ]] && load_flags+=(--per-event-devices)
@@ -93,7 +103,9 @@ for round in $(seq 1 "$ROUNDS"); do
     start "$system" "$port" "$data"
     flags=(--wire varint)
     [[ "$system" == redis ]] && flags=(--wire resp)
-    [[ "$system" == pisync ]] && flags+=(--check-acks)
+    [[ "$system" == pisync* ]] && flags+=(--check-acks)
+    [[ "$system" == *auth* ]] && flags+=(--token-file "$scratch/operator.token")
+    [[ "$system" == *tls* ]] && flags+=(--tls-ca "$tls_dir/ca.pem")
     line=$("$BIN/pisync-bench" load --port "$port" "${flags[@]}" "${load_flags[@]}")
     kill "$server"; wait "$server" 2>/dev/null || true; server=""
     echo "round $round $system $line"
@@ -109,12 +121,12 @@ for line in open(sys.argv[1]):
     values = dict(pair.split("=") for pair in pairs)
     rows.setdefault(system, []).append({k: float(v) for k, v in values.items()})
 median = {s: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for s, runs in rows.items()}
-print("\n| system | req/s | events/s | p50 µs | p99 µs | vs echo (req/s) | vs redis (req/s) |")
-print("|---|---|---|---|---|---|---|")
+print("\n| system | req/s | events/s | p50 µs | p99 µs | vs echo (req/s) | vs redis (req/s) | vs pisync (req/s) |")
+print("|---|---|---|---|---|---|---|---|")
 for system, m in median.items():
     ratio = lambda base: f"{m['rps'] / median[base]['rps']:.2f}" if base in median else "-"
-    print(f"| {system} | {m['rps']:.0f} | {m['eps']:.0f} | {m['p50_us']:.1f} | {m['p99_us']:.1f} | {ratio('echo')} | {ratio('redis')} |")
-bad = sum(r.get("unexpected", 0) for r in rows.get("pisync", []))
+    print(f"| {system} | {m['rps']:.0f} | {m['eps']:.0f} | {m['p50_us']:.1f} | {m['p99_us']:.1f} | {ratio('echo')} | {ratio('redis')} | {ratio('pisync')} |")
+bad = sum(r.get("unexpected", 0) for s, runs in rows.items() if s.startswith("pisync") for r in runs)
 if bad:
     print(f"\nFAILED: {bad:.0f} PiSync answers were not clean acknowledgements (errors, rejections or duplicates)")
     sys.exit(1)
