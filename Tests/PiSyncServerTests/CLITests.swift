@@ -102,9 +102,36 @@ struct CLITests {
         }
     }
 
-    @Test("an unreachable server exits 2 with a message")
+    // Issue 9: `pisync ping` with no server printed NIO's internals (SingleConnectionFailure,
+    // "connection reset (error set)").
+    @Test("an unreachable server exits 2 with what a person needs: refused, or a name that does not resolve")
     func unreachable() async throws {
         let run = try await Self.pisync(["ping"], port: 1)
-        #expect(run.status == 2 && run.output.contains("cannot connect"), "\(run.output)")
+        #expect(run.status == 2, "\(run.output)")
+        #expect(
+            run.output.contains(
+                "cannot connect to 127.0.0.1:1: connection refused (is pisync serve running? set --server or PISYNC_SERVER)"),
+            "\(run.output)")
+        #expect(!run.output.contains("SingleConnectionFailure"))
+        let unknown = try await ProgramRun.run(ServeProcess.executable, ["ping", "--server", "no-such-host.invalid:7878"])
+        #expect(unknown.status == 2 && unknown.output.contains("cannot resolve host 'no-such-host.invalid'"), "\(unknown.output)")
+        #expect(unknown.output.contains("set --server or PISYNC_SERVER"))
+    }
+
+    @Test("one event and one device are counted in the singular")
+    func singular() async throws {
+        try await TestServer.with { server in
+            for second in 1...4 {
+                _ = try await Self.pisync(
+                    ["record", "--device", "pibox-1", "--files", "0", "--errors", "1", "--speed", "1",
+                     "--timestamp", "\(Int64(Date().timeIntervalSince1970 * 1000) - Int64(second) * 1000)"],
+                    port: server.port)
+            }
+            _ = try await Self.pisync(["record", "--device", "pibook-2", "--files", "1", "--errors", "0", "--speed", "1"], port: server.port)
+            let history = try await Self.pisync(["history", "pibook-2"], port: server.port)
+            #expect(history.output.contains(", 1 event\n"), "\(history.output)")
+            let failures = try await Self.pisync(["failures"], port: server.port)
+            #expect(failures.output.contains("1 device with more than 3 failed syncs"), "\(failures.output)")
+        }
     }
 }

@@ -102,7 +102,7 @@ struct ClientOptions: ParsableArguments {
         do {
             client = try await PiSyncClient.connect(host: host, port: port, connectTimeout: .seconds(5), tls: tls)
         } catch {
-            printError("cannot connect to \(host):\(port): \(error)")
+            printError(ConnectFailure.message(host: host, port: port, timeout: .seconds(5), error))
             throw ExitCode(2)
         }
         defer { client.close() }

@@ -32,7 +32,7 @@ struct Failures: AsyncParsableCommand {
                     [$0.deviceID, "\($0.failedSyncs)", "\($0.totalSyncs)", "\($0.consecutiveFailures)",
                      Output.time($0.lastFailureTimestamp), Output.time($0.lastSuccessTimestamp)]
                 })
-            print("\(result.total) devices with more than \(result.threshold) failed syncs (page \(result.page))")
+            print("\(result.total) \(result.total == 1 ? "device" : "devices") with more than \(result.threshold) failed syncs (page \(result.page))")
         }
     }
 }

@@ -28,7 +28,7 @@ struct History: AsyncParsableCommand {
                      "\($0.internetSpeed)"]
                 })
             let pages = max(1, (result.total + UInt64(result.limit) - 1) / UInt64(result.limit))
-            print("device \(device): page \(result.page) of \(pages), \(result.total) events")
+            print("device \(device): page \(result.page) of \(pages), \(result.total) \(result.total == 1 ? "event" : "events")")
         }
     }
 }
