@@ -123,8 +123,16 @@ public final class PiSyncClient: Sendable {
     }
 
     /// Opens a FailureAlerts stream; returns once the server has confirmed it.
-    public func subscribeFailureAlerts() async throws -> FailureAlertStream {
-        let request = Pisync_V1_Request.with { $0.id = makeID(); $0.subscribeFailureAlerts = .init() }
+    /// With `fromSequence` (the last alert's sequence number received before a reconnect) the
+    /// server first replays every later alert it still holds; the confirmation says how many
+    /// were lost if some are no longer held.
+    public func subscribeFailureAlerts(fromSequence: UInt64? = nil) async throws -> FailureAlertStream {
+        let request = Pisync_V1_Request.with {
+            $0.id = makeID()
+            $0.subscribeFailureAlerts = .with { call in
+                if let fromSequence { call.resume = .fromSequence(fromSequence) }
+            }
+        }
         let confirmed = channel.eventLoop.makePromise(of: Pisync_V1_Response.self)
         let (alerts, continuation) = AsyncThrowingStream<Pisync_V1_FailureAlert, any Error>.makeStream()
         do {

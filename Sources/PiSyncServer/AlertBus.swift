@@ -9,11 +9,22 @@ import Synchronization
 /// once and only appends it to each subscriber's bounded buffer (or writes it, on the
 /// subscriber's own event loop), so a slow subscriber never slows ingestion.
 public final class AlertBus: Sendable {
-    private let subscriptions = Mutex<[ObjectIdentifier: AlertSubscription]>([:])
-    private let reserved = Atomic<Int>(0)
+    private struct State {
+        var subscriptions: [ObjectIdentifier: AlertSubscription] = [:]
+        /// The most recent alerts, oldest first, for subscribers that resume.
+        var recent = CircularBuffer<EncodedAlert>()
+        var lastSequence: UInt64 = 0
+    }
 
-    /// Creates a bus with no subscribers.
-    public init() {}
+    private let state = Mutex(State())
+    private let reserved = Atomic<Int>(0)
+    /// Alerts kept for subscribers that resume (``ServerConfiguration/alertHistory``).
+    let historyCapacity: Int
+
+    /// Creates a bus with no subscribers that keeps the last `history` alerts for resumes.
+    public init(history: Int = ServerConfiguration().alertHistory) {
+        self.historyCapacity = max(0, history)
+    }
 
     /// Hands `alert` to every subscription: written at once to those served by the calling
     /// thread's event loop; queued, right here, in the buffer of every other one, whose loop
@@ -21,9 +32,18 @@ public final class AlertBus: Sendable {
     /// subscriber). Queuing before returning keeps sequence order: an alert published later
     /// on the subscriber's own loop finds this one waiting and goes behind it.
     public func publish(_ alert: FailureAlert) {
-        let current = subscriptions.withLock { Array($0.values) }
-        guard !current.isEmpty else { return }
         let encoded = EncodedAlert(alert)
+        // Kept and handed out under one lock with ``add(_:resumingAfter:)``: a subscriber that
+        // resumes gets each alert once, from the replay or live.
+        let current = state.withLock { state in
+            state.lastSequence = max(state.lastSequence, alert.sequence)
+            if historyCapacity > 0 {
+                if state.recent.count == historyCapacity { state.recent.removeFirst() }
+                state.recent.append(encoded)
+            }
+            return Array(state.subscriptions.values)
+        }
+        guard !current.isEmpty else { return }
         var elsewhere: [ObjectIdentifier: (loop: any EventLoop, subscriptions: [AlertSubscription])] = [:]
         for subscription in current {
             let loop = subscription.eventLoop
@@ -42,7 +62,18 @@ public final class AlertBus: Sendable {
     }
 
     /// Live subscriptions, across all connections.
-    public var subscriberCount: Int { subscriptions.withLock { $0.count } }
+    public var subscriberCount: Int { state.withLock { $0.subscriptions.count } }
+
+    /// The last alert's sequence number, and how many alerts after `sequence` are no longer
+    /// held (older than the ring).
+    func resumePoint(after sequence: UInt64?) -> (lastSequence: UInt64, lost: UInt64) {
+        state.withLock { state in
+            guard let sequence else { return (state.lastSequence, 0) }
+            let oldestHeld = state.recent.first?.sequence ?? (state.lastSequence + 1)
+            let lost = oldestHeld > sequence + 1 ? oldestHeld - sequence - 1 : 0
+            return (state.lastSequence, lost)
+        }
+    }
 
     /// Takes one of `limit` places for a new subscription; false when all are taken.
     func reserve(limit: Int) -> Bool {
@@ -61,11 +92,23 @@ public final class AlertBus: Sendable {
         reserved.subtract(1, ordering: .relaxed)
     }
 
-    func add(_ subscription: AlertSubscription) {
-        subscriptions.withLock { $0[ObjectIdentifier(subscription)] = subscription }
+    /// Makes `subscription` live; with `sequence`, first queues every held alert after it, under
+    /// the lock `publish` holds, so that nothing falls between the replay and the live stream
+    /// and nothing comes twice. Call on the subscription's event loop.
+    func add(_ subscription: AlertSubscription, resumingAfter sequence: UInt64? = nil) {
+        let replaying = state.withLock { state -> Bool in
+            var replay: [EncodedAlert] = []
+            if let sequence {
+                replay = state.recent.filter { $0.sequence > sequence }
+                subscription.preload(replay)
+            }
+            state.subscriptions[ObjectIdentifier(subscription)] = subscription
+            return !replay.isEmpty
+        }
+        if replaying { subscription.drain() }
     }
 
     func remove(_ subscription: AlertSubscription) {
-        _ = subscriptions.withLock { $0.removeValue(forKey: ObjectIdentifier(subscription)) }
+        _ = state.withLock { $0.subscriptions.removeValue(forKey: ObjectIdentifier(subscription)) }
     }
 }

@@ -22,6 +22,8 @@ final class AlertSubscription: Sendable {
         var drainScheduled = false
         var flushScheduled = false
         var ended = false
+        /// Room for a resume's replay beyond `capacity`.
+        var replayAllowance = 0
     }
 
     init(id: UInt64, capacity: Int, channel: any Channel, bus: AlertBus) {
@@ -55,7 +57,7 @@ final class AlertSubscription: Sendable {
                 defer { state.flushScheduled = true }
                 return .writeNow(flush: !state.flushScheduled)
             }
-            guard state.pending.count < capacity else {
+            guard state.pending.count < capacity + state.replayAllowance else {
                 state.ended = true
                 state.pending.removeAll()
                 return .overflow
@@ -84,6 +86,16 @@ final class AlertSubscription: Sendable {
             leaveBus()
             let message = "subscriber too slow: more than \(capacity) alerts waiting; subscription ended"
             channel.eventLoop.execute { self.send(.failure(id: self.id, .resourceExhausted, message)) }
+        }
+    }
+
+    /// Queues a resume's replay ahead of every live alert; the buffer may hold it on top of its
+    /// capacity. Called before the subscription is live.
+    func preload(_ replay: [EncodedAlert]) {
+        state.withLock { state in
+            state.pending.append(contentsOf: replay)
+            state.replayAllowance = replay.count
+            state.drainScheduled = !replay.isEmpty
         }
     }
 

@@ -215,8 +215,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
             respond(dispatcher.listFailures(id: id, call), context, waiting: .read)
         case .ping:
             respond(dispatcher.ping(id: id), context)
-        case .subscribeFailureAlerts:
-            subscribe(id: id, context)
+        case .subscribeFailureAlerts(let call):
+            var resumeAfter: UInt64?
+            if case .fromSequence(let sequence) = call.resume { resumeAfter = sequence }
+            subscribe(id: id, resumingAfter: resumeAfter, context)
         case .cancel(let call):
             cancel(id: id, subscriptionID: call.subscriptionID, context)
         case nil where !request.unknownFields.data.isEmpty:
@@ -226,7 +228,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    private func subscribe(id: UInt64, _ context: ChannelHandlerContext) {
+    private func subscribe(id: UInt64, resumingAfter resumeAfter: UInt64?, _ context: ChannelHandlerContext) {
         let subscription: AlertSubscription
         switch subscriptions.open(id: id, channel: context.channel, logger: logger) {
         case .refused(let refusal):
@@ -236,18 +238,21 @@ final class ConnectionHandler: ChannelDuplexHandler {
             subscription = opened
         }
         // The confirmation enters the pipeline (after every earlier response) before the
-        // subscription can deliver anything.
+        // subscription can deliver anything; a resume's replay follows it, then live alerts.
+        let resumePoint = bus.resumePoint(after: resumeAfter)
         let confirmation = Pisync_V1_Response.with {
             $0.id = id
             $0.subscribeFailureAlerts = .with {
                 $0.bufferSize = UInt32(clamping: configuration.subscriberBufferSize)
                 $0.alertThreshold = UInt32(clamping: configuration.alertThreshold)
+                $0.lastSequence = resumePoint.lastSequence
+                $0.alertsLost = resumePoint.lost
             }
         }
         respond(confirmation, context) { [bus, logger] in
             guard !subscription.isEnded else { return }
-            bus.add(subscription)
-            logger.debug("subscribed", metadata: ["subscription": "\(id)"])
+            bus.add(subscription, resumingAfter: resumeAfter)
+            logger.debug("subscribed", metadata: ["subscription": "\(id)", "resume_after": "\(resumeAfter.map(String.init) ?? "-")"])
         }
     }
 

@@ -36,7 +36,7 @@ public struct PiSyncApplication: Sendable {
         clock: ServerClock = ServerClock(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) throws {
         let lock = try DataDirectoryLock(directory: configuration.dataDirectory)
-        let bus = AlertBus()
+        let bus = AlertBus(history: configuration.alertHistory)
         let log = WriteAheadLog(configuration: configuration.logConfiguration, fileSystem: fileSystem)
         let gate = DurableAlertGate(log: log, bus: bus)
         log.onDurable { gate.release(upTo: $0) }

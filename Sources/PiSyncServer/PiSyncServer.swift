@@ -63,7 +63,7 @@ public final class PiSyncServer: Service, Sendable {
         configuration: ServerConfiguration, logger: Logger, clock: ServerClock = ServerClock(),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
-        let bus = AlertBus()
+        let bus = AlertBus(history: configuration.alertHistory)
         let store = SyncStore(configuration: configuration.storeConfiguration, onAlert: bus.publish)
         self.init(configuration: configuration, store: store, bus: bus, logger: logger, clock: clock, group: group)
     }

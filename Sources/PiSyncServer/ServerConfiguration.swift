@@ -68,6 +68,8 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     public var subscriberBufferSize: Int = 1024
     /// Consecutive failures that raise an alert.
     public var alertThreshold: Int = 3
+    /// Recent alerts kept for subscribers that resume with `from_sequence`.
+    public var alertHistory: Int = 10_000
     /// Time between periodic snapshots.
     public var snapshotInterval: Duration = .seconds(30)
     /// Earliest accepted event timestamp, Unix ms (default 2000-01-01).
@@ -119,7 +121,7 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
             + "auth_timeout=\(authTimeout.logText) device_rate=\(effectiveDeviceRate) device_burst=\(deviceBurst) connection_write_buffer=\(connectionWriteBuffer) "
             + "max_pipelined_requests=\(maxPipelinedRequests) max_subscriptions=\(maxSubscriptions) "
             + "max_subscriptions_per_connection=\(maxSubscriptionsPerConnection) subscriber_buffer=\(subscriberBufferSize) "
-            + "alert_threshold=\(alertThreshold) snapshot_interval=\(snapshotInterval.logText) "
+            + "alert_threshold=\(alertThreshold) alert_history=\(alertHistory) snapshot_interval=\(snapshotInterval.logText) "
             + "min_timestamp=\(minTimestamp) max_future_skew_ms=\(maxFutureSkewMillis) "
             + "subscriber_send_buffer=\(subscriberSendBuffer) fsync=\(fsync) fsync_interval=\(fsyncInterval.logText) "
             + "snapshot_log_bytes=\(snapshotLogBytes) close_timeout=\(closeTimeout.logText)"

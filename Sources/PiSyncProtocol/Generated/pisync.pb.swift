@@ -280,7 +280,30 @@ public nonisolated struct Pisync_V1_SubscribeFailureAlertsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Resume after a reconnect: the sequence number of the last alert received. The stream then
+  /// replays every later alert the server still holds (its ring of recent alerts), in order,
+  /// then goes on live, with no gap and no duplicate at the seam. 0 replays the whole ring.
+  /// Absent: live alerts only. (A one-field oneof for presence, which protobuf-c 1.4 supports.)
+  public var resume: Pisync_V1_SubscribeFailureAlertsRequest.OneOf_Resume? = nil
+
+  public var fromSequence: UInt64 {
+    get {
+      if case .fromSequence(let v)? = resume {return v}
+      return 0
+    }
+    set {resume = .fromSequence(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  /// Resume after a reconnect: the sequence number of the last alert received. The stream then
+  /// replays every later alert the server still holds (its ring of recent alerts), in order,
+  /// then goes on live, with no gap and no duplicate at the seam. 0 replays the whole ring.
+  /// Absent: live alerts only. (A one-field oneof for presence, which protobuf-c 1.4 supports.)
+  public nonisolated enum OneOf_Resume: Equatable, Sendable {
+    case fromSequence(UInt64)
+
+  }
 
   public init() {}
 }
@@ -296,6 +319,13 @@ public nonisolated struct Pisync_V1_SubscribeFailureAlertsResponse: Sendable {
 
   /// Consecutive failures that raise an alert.
   public var alertThreshold: UInt32 = 0
+
+  /// The sequence number of the last alert raised so far (0: none yet).
+  public var lastSequence: UInt64 = 0
+
+  /// On a resume: how many alerts after from_sequence the server no longer holds (they were
+  /// older than its ring); the replay starts after them. 0 when nothing was lost.
+  public var alertsLost: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1040,18 +1070,40 @@ nonisolated extension Pisync_V1_ListFailuresResponse: SwiftProtobuf.Message, Swi
 
 nonisolated extension Pisync_V1_SubscribeFailureAlertsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SubscribeFailureAlertsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}from_sequence\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    // Load everything into unknown fields
-    while try decoder.nextFieldNumber() != nil {}
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: UInt64?
+        try decoder.decodeSingularUInt64Field(value: &v)
+        if let v = v {
+          if self.resume != nil {try decoder.handleConflictingOneOf()}
+          self.resume = .fromSequence(v)
+        }
+      }()
+      default: break
+      }
+    }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if case .fromSequence(let v)? = self.resume {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 1)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pisync_V1_SubscribeFailureAlertsRequest, rhs: Pisync_V1_SubscribeFailureAlertsRequest) -> Bool {
+    if lhs.resume != rhs.resume {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1059,7 +1111,7 @@ nonisolated extension Pisync_V1_SubscribeFailureAlertsRequest: SwiftProtobuf.Mes
 
 nonisolated extension Pisync_V1_SubscribeFailureAlertsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SubscribeFailureAlertsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}buffer_size\0\u{3}alert_threshold\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}buffer_size\0\u{3}alert_threshold\0\u{3}last_sequence\0\u{3}alerts_lost\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1069,6 +1121,8 @@ nonisolated extension Pisync_V1_SubscribeFailureAlertsResponse: SwiftProtobuf.Me
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt32Field(value: &self.bufferSize) }()
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.alertThreshold) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.lastSequence) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.alertsLost) }()
       default: break
       }
     }
@@ -1081,12 +1135,20 @@ nonisolated extension Pisync_V1_SubscribeFailureAlertsResponse: SwiftProtobuf.Me
     if self.alertThreshold != 0 {
       try visitor.visitSingularUInt32Field(value: self.alertThreshold, fieldNumber: 2)
     }
+    if self.lastSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.lastSequence, fieldNumber: 3)
+    }
+    if self.alertsLost != 0 {
+      try visitor.visitSingularUInt64Field(value: self.alertsLost, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pisync_V1_SubscribeFailureAlertsResponse, rhs: Pisync_V1_SubscribeFailureAlertsResponse) -> Bool {
     if lhs.bufferSize != rhs.bufferSize {return false}
     if lhs.alertThreshold != rhs.alertThreshold {return false}
+    if lhs.lastSequence != rhs.lastSequence {return false}
+    if lhs.alertsLost != rhs.alertsLost {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

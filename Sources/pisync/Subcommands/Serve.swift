@@ -51,6 +51,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Requests of a connection read but not yet answered before the server stops reading it (PISYNC_MAX_PIPELINED_REQUESTS; default 1024).")
     var maxPipelinedRequests: Int?
     @Option(help: "Consecutive failures that raise an alert (PISYNC_ALERT_THRESHOLD; default 3).") var alertThreshold: Int?
+    @Option(help: "Recent alerts kept for subscribers that resume with from_sequence (PISYNC_ALERT_HISTORY; default 10000).")
+    var alertHistory: Int?
     @Option(help: "Seconds between snapshots (PISYNC_SNAPSHOT_INTERVAL; default 30).") var snapshotInterval: Int?
     @Option(help: "Earliest accepted timestamp, Unix ms (PISYNC_MIN_TIMESTAMP; default 946684800000, 2000-01-01).")
     var minTimestamp: Int64?
@@ -147,6 +149,12 @@ struct Serve: AsyncParsableCommand {
             ?? configuration.maxPipelinedRequests
         configuration.alertThreshold = try positive(settings.value(alertThreshold, "ALERT_THRESHOLD"), "alert-threshold")
             ?? configuration.alertThreshold
+        if let history = try settings.value(alertHistory, "ALERT_HISTORY") {
+            guard (0...10_000_000).contains(history) else {
+                throw ValidationError("alert-history must be between 0 and 10000000, got \(history)")
+            }
+            configuration.alertHistory = history
+        }
         if let seconds = try positive(settings.value(snapshotInterval, "SNAPSHOT_INTERVAL"), "snapshot-interval") {
             configuration.snapshotInterval = .seconds(seconds)
         }

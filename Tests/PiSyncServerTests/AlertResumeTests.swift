@@ -1,0 +1,86 @@
+import PiSyncClient
+import PiSyncProtocol
+import PiSyncServer
+import Testing
+
+/// A subscriber that reconnects with the last sequence number it saw gets what it missed, in
+/// order, then the live stream, with no gap and no duplicate at the seam (issue 9).
+@Suite("Alert streams resume with from_sequence", .timeLimit(.minutes(1)))
+struct AlertResumeTests {
+    /// One failed sync of `device`: with an alert threshold of 1, one alert per new device.
+    static func failure(_ device: String) -> Pisync_V1_SyncEvent {
+        .with {
+            $0.deviceID = device
+            $0.timestamp = AlertStreamTests.base
+            $0.totalErrors = 1
+        }
+    }
+
+    static func raise(_ devices: ClosedRange<Int>, through client: PiSyncClient) async throws {
+        for index in devices {
+            _ = try await client.recordSync(events: [failure("pibox-\(index)")])
+        }
+    }
+
+    static func sequences(_ stream: FailureAlertStream, count: Int) async throws -> [UInt64] {
+        var iterator = stream.makeAsyncIterator()
+        var seen: [UInt64] = []
+        while seen.count < count, let alert = try await iterator.next() {
+            seen.append(alert.sequence)
+        }
+        return seen
+    }
+
+    @Test("resuming after alert 2 of 5 replays 3, 4, 5, then goes on live with 6; absent means live only")
+    func replayThenLive() async throws {
+        try await TestServer.with({ $0.alertThreshold = 1 }) { server in
+            let client = try await server.client()
+            defer { client.close() }
+            try await Self.raise(1...5, through: client)
+            #expect(await eventually { server.store.currentAlertSequence == 5 })
+
+            let resumed = try await client.subscribeFailureAlerts(fromSequence: 2)
+            #expect(resumed.confirmation.lastSequence == 5 && resumed.confirmation.alertsLost == 0)
+            let live = try await client.subscribeFailureAlerts()
+            try await Self.raise(6...6, through: client)
+            #expect(try await Self.sequences(resumed, count: 4) == [3, 4, 5, 6])
+            #expect(try await Self.sequences(live, count: 1) == [6])
+
+            let whole = try await client.subscribeFailureAlerts(fromSequence: 0)
+            #expect(try await Self.sequences(whole, count: 6) == [1, 2, 3, 4, 5, 6])
+        }
+    }
+
+    @Test("a resume older than the ring says how many alerts were lost, then replays what is held")
+    func lostAlerts() async throws {
+        try await TestServer.with({ $0.alertThreshold = 1; $0.alertHistory = 3 }) { server in
+            let client = try await server.client()
+            defer { client.close() }
+            try await Self.raise(1...6, through: client)
+            #expect(await eventually { server.store.currentAlertSequence == 6 })
+            let resumed = try await client.subscribeFailureAlerts(fromSequence: 1)
+            #expect(resumed.confirmation.alertsLost == 2)  // 2 and 3 are gone; 4, 5, 6 are held
+            #expect(try await Self.sequences(resumed, count: 3) == [4, 5, 6])
+        }
+    }
+
+    @Test("resuming while alerts are raised: every subscriber sees each sequence number once, consecutively", arguments: 0..<3)
+    func seamUnderLoad(round: Int) async throws {
+        try await TestServer.with({ $0.alertThreshold = 1 }) { server in
+            let writer = try await server.client()
+            let reader = try await server.client()
+            defer { writer.close(); reader.close() }
+            try await Self.raise(1...20, through: writer)
+            let raising = Task { try await Self.raise(21...300, through: writer) }
+            var streams: [(from: UInt64, stream: FailureAlertStream)] = []
+            for from: UInt64 in [5, 10, 15, 19] {
+                streams.append((from, try await reader.subscribeFailureAlerts(fromSequence: from)))
+            }
+            try await raising.value
+            for (from, stream) in streams {
+                let seen = try await Self.sequences(stream, count: Int(300 - from))
+                #expect(seen == Array((from + 1)...300), "round \(round), resumed after \(from)")
+            }
+        }
+    }
+}
