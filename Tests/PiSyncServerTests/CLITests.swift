@@ -118,6 +118,25 @@ struct CLITests {
         #expect(unknown.output.contains("set --server or PISYNC_SERVER"))
     }
 
+    @Test("watch --from replays the alerts after the given one, then ends with the server")
+    func watchFrom() async throws {
+        let watcher: Task<ProgramRun, any Error> = try await TestServer.with({ $0.alertThreshold = 1 }) { server in
+            for device in 1...3 {
+                _ = try await Self.pisync(
+                    ["record", "--device", "pibox-\(device)", "--files", "0", "--errors", "1", "--speed", "1"], port: server.port)
+            }
+            let port = server.port
+            let watcher = Task { try await Self.pisync(["watch", "--from", "1"], port: port) }
+            #expect(await eventually(timeout: .seconds(20)) { server.bus.subscriberCount == 1 })
+            return watcher
+        }
+        let run = try await watcher.value
+        #expect(run.output.contains("replaying the alerts after #1 up to #3"), "\(run.output)")
+        #expect(run.output.contains("alert #2: pibox-2") && run.output.contains("alert #3: pibox-3"), "\(run.output)")
+        #expect(!run.output.contains("alert #1:"))
+        #expect(run.output.contains("UNAVAILABLE"), "the stream ends when the server shuts down")
+    }
+
     @Test("one event and one device are counted in the singular")
     func singular() async throws {
         try await TestServer.with { server in

@@ -7,13 +7,22 @@ struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print failure alerts as they arrive, until Ctrl-C or the server ends the stream.")
 
+    @Option(name: .long, help: "Resume after this alert's sequence number: first print every later alert the server still holds (0: all it holds).")
+    var from: UInt64?
+
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
         try await client.withClient { connection in
-            let alerts = try await connection.subscribeFailureAlerts()
+            let alerts = try await connection.subscribeFailureAlerts(fromSequence: from)
             if !client.json {
                 print("watching for \(alerts.confirmation.alertThreshold) consecutive failures (Ctrl-C to stop)")
+                if let from, alerts.confirmation.lastSequence > from {
+                    print("replaying the alerts after #\(from) up to #\(alerts.confirmation.lastSequence)")
+                }
+                if alerts.confirmation.alertsLost > 0 {
+                    print("\(alerts.confirmation.alertsLost) alerts after #\(from ?? 0) are no longer held by the server and were lost")
+                }
                 fflush(nil)
             }
             for try await alert in alerts {
