@@ -126,11 +126,15 @@ public final class PiSyncClient: Sendable {
     /// With `fromSequence` (the last alert's sequence number received before a reconnect) the
     /// server first replays every later alert it still holds; the confirmation says how many
     /// were lost if some are no longer held.
-    public func subscribeFailureAlerts(fromSequence: UInt64? = nil) async throws -> FailureAlertStream {
+    /// With `deviceIDPrefix`, only alerts of devices whose id starts with it arrive.
+    public func subscribeFailureAlerts(
+        fromSequence: UInt64? = nil, deviceIDPrefix: String = ""
+    ) async throws -> FailureAlertStream {
         let request = Pisync_V1_Request.with {
             $0.id = makeID()
             $0.subscribeFailureAlerts = .with { call in
                 if let fromSequence { call.resume = .fromSequence(fromSequence) }
+                call.deviceIDPrefix = deviceIDPrefix
             }
         }
         let confirmed = channel.eventLoop.makePromise(of: Pisync_V1_Response.self)

@@ -47,6 +47,7 @@ public final class AlertBus: Sendable {
         var elsewhere: [ObjectIdentifier: (loop: any EventLoop, subscriptions: [AlertSubscription])] = [:]
         for subscription in current {
             let loop = subscription.eventLoop
+            if !subscription.wants(encoded) { continue }
             if loop.inEventLoop {
                 subscription.offer(encoded)
             } else {
@@ -99,7 +100,7 @@ public final class AlertBus: Sendable {
         let replaying = state.withLock { state -> Bool in
             var replay: [EncodedAlert] = []
             if let sequence {
-                replay = state.recent.filter { $0.sequence > sequence }
+                replay = state.recent.filter { $0.sequence > sequence && subscription.wants($0) }
                 subscription.preload(replay)
             }
             state.subscriptions[ObjectIdentifier(subscription)] = subscription

@@ -13,6 +13,8 @@ final class AlertSubscription: Sendable {
     /// The subscribe request's id; every alert carries it.
     let id: UInt64
     let capacity: Int
+    /// Only alerts of devices whose id starts with this; empty: all.
+    let devicePrefix: String
     private let channel: any Channel
     private let bus: AlertBus
     private let state = Mutex(State())
@@ -26,9 +28,10 @@ final class AlertSubscription: Sendable {
         var replayAllowance = 0
     }
 
-    init(id: UInt64, capacity: Int, channel: any Channel, bus: AlertBus) {
+    init(id: UInt64, capacity: Int, devicePrefix: String = "", channel: any Channel, bus: AlertBus) {
         self.id = id
         self.capacity = capacity
+        self.devicePrefix = devicePrefix
         self.channel = channel
         self.bus = bus
     }
@@ -48,7 +51,13 @@ final class AlertSubscription: Sendable {
     /// done, or sooner whenever the write buffer fills; not once per alert.
     /// `drainScheduled: true` says the caller will run ``drain()`` on the event loop (the bus
     /// does, once per loop for all its subscribers): the alert is queued, not handed over.
+    /// Whether the subscription wants `alert` (its device filter).
+    func wants(_ alert: EncodedAlert) -> Bool {
+        devicePrefix.isEmpty || alert.deviceID.utf8.starts(with: devicePrefix.utf8)
+    }
+
     func offer(_ alert: EncodedAlert, drainScheduled callerDrains: Bool = false) {
+        guard wants(alert) else { return }
         enum Action { case none, writeNow(flush: Bool), drain, overflow }
         let onLoop = channel.eventLoop.inEventLoop
         let action = state.withLock { state -> Action in

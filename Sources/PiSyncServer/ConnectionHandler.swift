@@ -218,7 +218,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         case .subscribeFailureAlerts(let call):
             var resumeAfter: UInt64?
             if case .fromSequence(let sequence) = call.resume { resumeAfter = sequence }
-            subscribe(id: id, resumingAfter: resumeAfter, context)
+            subscribe(id: id, resumingAfter: resumeAfter, devicePrefix: call.deviceIDPrefix, context)
         case .cancel(let call):
             cancel(id: id, subscriptionID: call.subscriptionID, context)
         case nil where !request.unknownFields.data.isEmpty:
@@ -228,9 +228,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    private func subscribe(id: UInt64, resumingAfter resumeAfter: UInt64?, _ context: ChannelHandlerContext) {
+    private func subscribe(
+        id: UInt64, resumingAfter resumeAfter: UInt64?, devicePrefix: String, _ context: ChannelHandlerContext
+    ) {
         let subscription: AlertSubscription
-        switch subscriptions.open(id: id, channel: context.channel, logger: logger) {
+        switch subscriptions.open(id: id, devicePrefix: devicePrefix, channel: context.channel, logger: logger) {
         case .refused(let refusal):
             respond(refusal, context)
             return

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import PiSyncProtocol
+import PiSyncStore
 
 /// The alert subscriptions of one connection, with the caps on opening one. Used on the
 /// connection's event loop only.
@@ -31,8 +32,14 @@ final class ConnectionSubscriptions {
     /// Opens subscription `id` on `channel`, or says why not: the id is taken, or a cap is
     /// reached (per connection, then across the server). The first one on a connection caps
     /// its socket buffers (see ``boundSocketBuffers(_:logger:)``).
-    func open(id: UInt64, channel: any Channel, logger: Logger) -> Opening {
+    func open(id: UInt64, devicePrefix: String = "", channel: any Channel, logger: Logger) -> Opening {
         live = live.filter { !$0.value.isEnded }
+        if !devicePrefix.isEmpty, let violation = EventValidator.deviceIDViolation(devicePrefix) {
+            return .refused(
+                .failure(
+                    id: id, .invalidArgument, violation.message.replacingOccurrences(of: "device_id", with: "device_id_prefix"),
+                    field: "device_id_prefix"))
+        }
         guard live[id] == nil else {
             return .refused(.failure(id: id, .invalidArgument, "a subscription with id \(id) is already open", field: "id"))
         }
@@ -48,7 +55,8 @@ final class ConnectionSubscriptions {
         if live.isEmpty {
             boundSocketBuffers(channel, logger: logger)
         }
-        let subscription = AlertSubscription(id: id, capacity: configuration.subscriberBufferSize, channel: channel, bus: bus)
+        let subscription = AlertSubscription(
+            id: id, capacity: configuration.subscriberBufferSize, devicePrefix: devicePrefix, channel: channel, bus: bus)
         live[id] = subscription
         return .opened(subscription)
     }

@@ -51,11 +51,14 @@ enum OutboundFrame: Sendable {
 struct EncodedAlert: Sendable {
     /// The alert's sequence number.
     let sequence: UInt64
+    /// The alerting device (subscriptions may filter on it).
+    let deviceID: String
     /// The serialized `FailureAlert` message.
     let bytes: [UInt8]
 
     init(_ alert: FailureAlert) {
         sequence = alert.sequence
+        deviceID = alert.deviceID
         // Serializing a message with no required fields and no unknown fields cannot fail.
         bytes = (try? Pisync_V1_FailureAlert(alert).serializedBytes()) ?? []
     }

@@ -83,4 +83,28 @@ struct AlertResumeTests {
             }
         }
     }
+
+    @Test("a device id prefix filters the live stream and the replay; a malformed prefix is INVALID_ARGUMENT naming the field")
+    func devicePrefix() async throws {
+        try await TestServer.with({ $0.alertThreshold = 1 }) { server in
+            let client = try await server.client()
+            defer { client.close() }
+            for device in ["school1-a", "school2-a", "school1-b"] {
+                _ = try await client.recordSync(events: [Self.failure(device)])
+            }
+            let school1 = try await client.subscribeFailureAlerts(fromSequence: 0, deviceIDPrefix: "school1-")
+            _ = try await client.recordSync(events: [Self.failure("school2-b")])
+            _ = try await client.recordSync(events: [Self.failure("school1-c")])
+            var alerts = school1.makeAsyncIterator()
+            var devices: [String] = []
+            while devices.count < 3, let alert = try await alerts.next() { devices.append(alert.deviceID) }
+            #expect(devices == ["school1-a", "school1-b", "school1-c"])
+            do {
+                _ = try await client.subscribeFailureAlerts(deviceIDPrefix: "school 1")
+                Issue.record("a prefix with a space was accepted")
+            } catch let error as PiSyncError {
+                #expect(error.status == .invalidArgument && error.field == "device_id_prefix")
+            }
+        }
+    }
 }

@@ -294,6 +294,9 @@ public nonisolated struct Pisync_V1_SubscribeFailureAlertsRequest: Sendable {
     set {resume = .fromSequence(newValue)}
   }
 
+  /// Only alerts of devices whose id starts with this (e.g. "pibox-school12-"); empty: all.
+  public var deviceIDPrefix: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   /// Resume after a reconnect: the sequence number of the last alert received. The stream then
@@ -1070,7 +1073,7 @@ nonisolated extension Pisync_V1_ListFailuresResponse: SwiftProtobuf.Message, Swi
 
 nonisolated extension Pisync_V1_SubscribeFailureAlertsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SubscribeFailureAlertsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}from_sequence\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}from_sequence\0\u{3}device_id_prefix\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1086,6 +1089,7 @@ nonisolated extension Pisync_V1_SubscribeFailureAlertsRequest: SwiftProtobuf.Mes
           self.resume = .fromSequence(v)
         }
       }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.deviceIDPrefix) }()
       default: break
       }
     }
@@ -1099,11 +1103,15 @@ nonisolated extension Pisync_V1_SubscribeFailureAlertsRequest: SwiftProtobuf.Mes
     try { if case .fromSequence(let v)? = self.resume {
       try visitor.visitSingularUInt64Field(value: v, fieldNumber: 1)
     } }()
+    if !self.deviceIDPrefix.isEmpty {
+      try visitor.visitSingularStringField(value: self.deviceIDPrefix, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pisync_V1_SubscribeFailureAlertsRequest, rhs: Pisync_V1_SubscribeFailureAlertsRequest) -> Bool {
     if lhs.resume != rhs.resume {return false}
+    if lhs.deviceIDPrefix != rhs.deviceIDPrefix {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -10,11 +10,14 @@ struct Watch: AsyncParsableCommand {
     @Option(name: .long, help: "Resume after this alert's sequence number: first print every later alert the server still holds (0: all it holds).")
     var from: UInt64?
 
+    @Option(name: .long, help: "Only alerts of devices whose id starts with this.")
+    var devicePrefix: String = ""
+
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
         try await client.withClient { connection in
-            let alerts = try await connection.subscribeFailureAlerts(fromSequence: from)
+            let alerts = try await connection.subscribeFailureAlerts(fromSequence: from, deviceIDPrefix: devicePrefix)
             if !client.json {
                 print("watching for \(alerts.confirmation.alertThreshold) consecutive failures (Ctrl-C to stop)")
                 if let from, alerts.confirmation.lastSequence > from {
