@@ -9,7 +9,7 @@ enum ClientCommand: Sendable {
     /// alerts after it into `alerts`.
     case subscribe(
         Pisync_V1_Request, confirmed: EventLoopPromise<Pisync_V1_Response>,
-        alerts: AsyncThrowingStream<Pisync_V1_FailureAlert, any Error>.Continuation)
+        alerts: AsyncThrowingStream<FailureAlertStream.Event, any Error>.Continuation)
 }
 
 /// Matches responses to requests by id, and routes alerts to their streams.
@@ -20,7 +20,7 @@ final class ClientHandler: ChannelDuplexHandler {
 
     private struct Stream {
         var confirmed: EventLoopPromise<Pisync_V1_Response>?
-        let alerts: AsyncThrowingStream<Pisync_V1_FailureAlert, any Error>.Continuation
+        let alerts: AsyncThrowingStream<FailureAlertStream.Event, any Error>.Continuation
     }
 
     private var pending: [UInt64: EventLoopPromise<Pisync_V1_Response>] = [:]
@@ -74,7 +74,9 @@ final class ClientHandler: ChannelDuplexHandler {
         guard var stream = streams[id] else { return }
         switch response.result {
         case .failureAlert(let alert):
-            stream.alerts.yield(alert)
+            stream.alerts.yield(.alert(alert))
+        case .recovered(let recovered):
+            stream.alerts.yield(.recovered(recovered))
         case .error(let error):
             streams[id] = nil
             if let confirmed = stream.confirmed {

@@ -138,7 +138,7 @@ public final class PiSyncClient: Sendable {
             }
         }
         let confirmed = channel.eventLoop.makePromise(of: Pisync_V1_Response.self)
-        let (alerts, continuation) = AsyncThrowingStream<Pisync_V1_FailureAlert, any Error>.makeStream()
+        let (alerts, continuation) = AsyncThrowingStream<FailureAlertStream.Event, any Error>.makeStream()
         do {
             try await channel.writeAndFlush(ClientCommand.subscribe(request, confirmed: confirmed, alerts: continuation))
         } catch {
@@ -179,15 +179,53 @@ public final class PiSyncClient: Sendable {
 /// A live FailureAlerts subscription: iterate it for alerts. It finishes when cancelled and
 /// throws ``PiSyncError`` when the server ends it (slow subscriber, shutdown).
 public struct FailureAlertStream: AsyncSequence, Sendable {
+    /// Iterating the stream itself gives its alerts only; ``events`` gives recoveries too.
     public typealias Element = Pisync_V1_FailureAlert
+
+    /// What arrives on a subscription, in sequence order.
+    public enum Event: Sendable, Equatable {
+        /// A device's run of failures reached the threshold.
+        case alert(Pisync_V1_FailureAlert)
+        /// A device that alerted recorded a sync that ended its run.
+        case recovered(Pisync_V1_DeviceRecovered)
+
+        /// The event's sequence number.
+        public var sequence: UInt64 {
+            switch self {
+            case .alert(let alert): alert.sequence
+            case .recovered(let recovered): recovered.sequence
+            }
+        }
+    }
 
     /// The subscribe request's id; pass it to ``PiSyncClient/cancel(subscriptionID:)``.
     public let id: UInt64
     /// The server's confirmation, with its buffer size and alert threshold.
     public let confirmation: Pisync_V1_SubscribeFailureAlertsResponse
-    let alerts: AsyncThrowingStream<Pisync_V1_FailureAlert, any Error>
+    let stream: AsyncThrowingStream<Event, any Error>
 
-    public func makeAsyncIterator() -> AsyncThrowingStream<Pisync_V1_FailureAlert, any Error>.AsyncIterator {
-        alerts.makeAsyncIterator()
+    init(id: UInt64, confirmation: Pisync_V1_SubscribeFailureAlertsResponse, alerts: AsyncThrowingStream<Event, any Error>) {
+        self.id = id
+        self.confirmation = confirmation
+        self.stream = alerts
+    }
+
+    /// Alerts and recoveries, in sequence order. Iterate either this or the stream itself, once.
+    public var events: AsyncThrowingStream<Event, any Error> { stream }
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(base: stream.makeAsyncIterator())
+    }
+
+    /// Yields the alerts, skipping recoveries.
+    public struct Iterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<Event, any Error>.AsyncIterator
+
+        public mutating func next() async throws -> Pisync_V1_FailureAlert? {
+            while let event = try await base.next() {
+                if case .alert(let alert) = event { return alert }
+            }
+            return nil
+        }
     }
 }

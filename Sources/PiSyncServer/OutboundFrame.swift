@@ -53,14 +53,25 @@ struct EncodedAlert: Sendable {
     let sequence: UInt64
     /// The alerting device (subscriptions may filter on it).
     let deviceID: String
-    /// The serialized `FailureAlert` message.
+    /// The serialized `FailureAlert`, or `DeviceRecovered`, message.
     let bytes: [UInt8]
+    /// Its field number in `Response`.
+    let field: UInt8
+
+    static let failureAlertField: UInt8 = 7
+    static let recoveredField: UInt8 = 11
 
     init(_ alert: FailureAlert) {
         sequence = alert.sequence
         deviceID = alert.deviceID
         // Serializing a message with no required fields and no unknown fields cannot fail.
-        bytes = (try? Pisync_V1_FailureAlert(alert).serializedBytes()) ?? []
+        if let recovery = alert.recovery {
+            field = Self.recoveredField
+            bytes = (try? Pisync_V1_DeviceRecovered(alert, recovery).serializedBytes()) ?? []
+        } else {
+            field = Self.failureAlertField
+            bytes = (try? Pisync_V1_FailureAlert(alert).serializedBytes()) ?? []
+        }
     }
 }
 
@@ -72,8 +83,6 @@ struct OutboundFrameEncoder: MessageToByteEncoder, Sendable {
 
     /// `Response.id`: field 1, varint.
     private static let idTag: UInt8 = 1 << 3
-    /// `Response.failure_alert`: field 7, length-delimited.
-    private static let failureAlertTag: UInt8 = 7 << 3 | 2
     /// `Response.record_sync`: field 3, length-delimited.
     private static let recordSyncTag: UInt8 = 3 << 3 | 2
     /// `RecordSyncResponse.accepted` and `.duplicates`: fields 1 and 2, varint.
@@ -94,7 +103,7 @@ struct OutboundFrameEncoder: MessageToByteEncoder, Sendable {
                 out.writeInteger(Self.idTag)
                 FrameCodec.writeVarint(subscriptionID, into: &out)
             }
-            out.writeInteger(Self.failureAlertTag)
+            out.writeInteger(alert.field << 3 | 2)  // length-delimited
             FrameCodec.writeVarint(UInt64(alertLength), into: &out)
             out.writeBytes(alert.bytes)
         case .encoded(var buffer):

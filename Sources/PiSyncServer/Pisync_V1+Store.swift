@@ -46,3 +46,14 @@ extension Pisync_V1_FailureAlert {
         lastFailureTimestamp = alert.lastFailureTimestamp
     }
 }
+
+extension Pisync_V1_DeviceRecovered {
+    init(_ alert: FailureAlert, _ recovery: FailureAlert.Recovery) {
+        self.init()
+        sequence = alert.sequence
+        deviceID = alert.deviceID
+        recoveredTimestamp = recovery.timestamp
+        syncStatus = Pisync_V1_SyncStatus(recovery.status)
+        lastFailureTimestamp = alert.lastFailureTimestamp
+    }
+}

@@ -95,10 +95,15 @@ struct DeviceHistory: Sendable {
     /// `threshold` and marks the streak alerted. A streak that has alerted stays alerted until
     /// it falls below the threshold (a success or partial newer than its failures), so one
     /// arriving late inside the run does not alert the same failures twice.
+    /// When a sync newer than an alerted run ends it, describes the recovery instead.
     mutating func takeDueAlert(threshold: Int, deviceID: String) -> FailureAlert? {
         if streak < threshold {
-            streakAlerted = false
-            return nil
+            defer { streakAlerted = false }
+            guard streakAlerted, streak == 0, let newest = blocks.last, newest.status != .failed else { return nil }
+            return FailureAlert(
+                sequence: 0, deviceID: deviceID, consecutiveFailures: 0, firstFailureTimestamp: 0,
+                lastFailureTimestamp: lastFailure ?? 0,
+                recovery: .init(timestamp: newest.timestamp, status: newest.status))
         }
         guard !streakAlerted, let first = streakStart, let last = blocks.last else {
             return nil

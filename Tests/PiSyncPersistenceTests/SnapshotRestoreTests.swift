@@ -52,7 +52,7 @@ struct SnapshotRestoreTests {
         #expect(after.failures(above: 0, page: everyone).devices.map(\.deviceID) == ["alerted", "recovered", "pending", "mixed"])
         #expect(after.summary(of: "pending")?.consecutiveFailures == 2)
         #expect(after.summary(of: "alerted")?.consecutiveFailures == 3)
-        #expect(after.currentAlertSequence == 2)
+        #expect(after.currentAlertSequence == 3)  // two alerts and the recovery of "recovered"
         #expect(after.observableState == before.observableState)
     }
 
@@ -65,10 +65,12 @@ struct SnapshotRestoreTests {
         #expect(collector.alerts.isEmpty)
         #expect(after.summary(of: "alerted")?.consecutiveFailures == 5)
 
-        // Once the streak ends, the next one alerts, numbered after the old alerts.
+        // Once the streak ends (a recovery: the restored streak had alerted), the next one
+        // alerts, numbered after the old alerts.
         after.recordEach([event("alerted", .success, at: 6)] + (7...9).map { event("alerted", .failed, at: $0) })
-        #expect(collector.alerts.map(\.sequence) == [3])
-        #expect(collector.alerts.first?.firstFailureTimestamp == t0 + 7)
+        #expect(collector.alerts.map(\.sequence) == [4, 5])
+        #expect(collector.alerts.first?.recovery == .init(timestamp: t0 + 6, status: .success))
+        #expect(collector.alerts.last?.firstFailureTimestamp == t0 + 7)
     }
 
     @Test("an unalerted streak alerts after a restore, continuing the sequence")
@@ -79,7 +81,7 @@ struct SnapshotRestoreTests {
         after.recordEach((5...7).map { event("recovered", .failed, at: $0) })
 
         #expect(collector.alerts.map(\.deviceID) == ["pending", "recovered"])
-        #expect(collector.alerts.map(\.sequence) == [3, 4])
+        #expect(collector.alerts.map(\.sequence) == [4, 5])
         #expect(collector.alerts.first?.firstFailureTimestamp == t0 + 2)
         #expect(collector.alerts.first?.consecutiveFailures == 3)
     }
@@ -96,7 +98,7 @@ struct SnapshotRestoreTests {
     @Test("the snapshot records the alert sequence, the time and each device with its streak flag")
     func snapshotContents() throws {
         let (after, summary) = try restoredWithSummary(from: original(AlertCollector()), AlertCollector(), takenAt: 123_456)
-        #expect(summary.lastAlertSequence == 2)
+        #expect(summary.lastAlertSequence == 3)
         #expect(summary.takenAt == 123_456)
         #expect(summary.logSequence == 5)
         #expect(summary.devices == 4)

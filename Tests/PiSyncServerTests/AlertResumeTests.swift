@@ -107,4 +107,32 @@ struct AlertResumeTests {
             }
         }
     }
+
+    @Test("a device that alerted and then syncs again sends a recovered message, in the alerts' sequence; a resume replays it")
+    func recovered() async throws {
+        try await TestServer.with { server in
+            let client = try await server.client()
+            defer { client.close() }
+            let stream = try await client.subscribeFailureAlerts()
+            let failures = (0..<3).map { offset in
+                Pisync_V1_SyncEvent.with { $0.deviceID = "pibox-r"; $0.timestamp = AlertStreamTests.base + Int64(offset) * 1000; $0.totalErrors = 1 }
+            }
+            _ = try await client.recordSync(events: failures)
+            _ = try await client.recordSync(events: [
+                .with { $0.deviceID = "pibox-r"; $0.timestamp = AlertStreamTests.base + 9000; $0.totalFilesSynced = 4; $0.totalErrors = 1 }
+            ])
+            var events = stream.events.makeAsyncIterator()
+            guard case .alert(let alert)? = try await events.next(), case .recovered(let recovered)? = try await events.next() else {
+                Issue.record("expected an alert, then a recovery")
+                return
+            }
+            #expect(alert.sequence == 1 && recovered.sequence == 2)
+            #expect(recovered.deviceID == "pibox-r" && recovered.syncStatus == .partial)
+            #expect(recovered.recoveredTimestamp == AlertStreamTests.base + 9000)
+            #expect(recovered.lastFailureTimestamp == AlertStreamTests.base + 2000)
+            let resumed = try await client.subscribeFailureAlerts(fromSequence: 1)
+            var replay = resumed.events.makeAsyncIterator()
+            #expect(try await replay.next() == .recovered(recovered))
+        }
+    }
 }

@@ -199,14 +199,16 @@ struct AuthorizationTests {
 
     @Test("a connection that does not authenticate within the auth timeout is closed with an id-0 UNAUTHENTICATED notice; one that did is not")
     func authTimeout() async throws {
-        try await Self.withAuthServer({ $0.authTimeout = .milliseconds(300) }) { server in
-            let silent = try await RawConnection.connect(port: server.port)
+        // 2 s: room for a loaded machine between connecting and authenticating.
+        try await Self.withAuthServer({ $0.authTimeout = .seconds(2) }) { server in
             let authenticated = try await RawConnection.connect(port: server.port)
             _ = try await authenticated.call(AuthFixtures.authenticate(1, AuthFixtures.token(device: "pibook-a")))
+            let silent = try await RawConnection.connect(port: server.port)
+            let started = ContinuousClock.now
             let notice = try #require(try await silent.next())
             #expect(notice.id == 0 && notice.error.code == StatusCode.unauthenticated.rawValue)
+            #expect(ContinuousClock.now - started >= .seconds(1.5))
             #expect(try await silent.next() == nil)
-            try await Task.sleep(for: .milliseconds(400))
             #expect(try await authenticated.call(.with { $0.id = 2; $0.ping = .init() }).ping.authRequired)
         }
     }

@@ -1,5 +1,6 @@
 import PiSyncClient
 import PiSyncProtocol
+import PiSyncStore
 import Testing
 
 /// A connection closed with a last notice is closed even when the peer never reads it.
@@ -13,9 +14,12 @@ struct CloseDeadlineTests {
             $0.idleTimeout = .milliseconds(300)
             $0.closeTimeout = .milliseconds(500)
         }) { server in
-            let writer = try await server.client()
-            _ = try await writer.recordSync(events: (0..<100).map { DurabilityTrapTests.event("pibook-wide", Int64($0)) })
-            writer.close()
+            // Straight into the store: a client connection could itself hit the 300 ms idle
+            // timeout on a loaded machine before it sends.
+            let events = (0..<100).map { offset in
+                SyncEvent(deviceID: "pibook-wide", timestamp: DurabilityTrapTests.base + Int64(offset), filesSynced: 3, errors: 0, internetSpeed: 4)
+            }
+            #expect(server.store.record(events, now: DurabilityTrapTests.base + 1_000_000).accepted == 100)
 
             let stalled = try await RawConnection.connect(port: server.port, autoRead: false, receiveBuffer: 4096)
             // Not awaited: the server stops reading a connection that does not read its answers.

@@ -40,6 +40,7 @@ struct JSONViewTests {
         #expect(try Self.keys(failures) == Self.protoFields(of: "ListFailuresResponse"))
         #expect(try Self.keys(failures.devices[0]) == Self.protoFields(of: "DeviceFailures"))
         #expect(try Self.keys(Pisync_V1_FailureAlert().jsonView) == Self.protoFields(of: "FailureAlert"))
+        #expect(try Self.keys(Pisync_V1_DeviceRecovered().jsonView) == Self.protoFields(of: "DeviceRecovered"))
         #expect(try Self.keys(Pisync_V1_PingResponse().jsonView) == Self.protoFields(of: "PingResponse"))
     }
 }

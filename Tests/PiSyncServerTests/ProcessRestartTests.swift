@@ -55,7 +55,8 @@ struct ProcessRestartTests {
         _ = try await again.recordSync(events: Self.events("pibox-3", failed: 3, thenSucceeded: false))
         var iterator = alerts.makeAsyncIterator()
         let next = try #require(try await iterator.next())
-        #expect(next.deviceID == "pibox-3" && next.sequence == 3)  // after pibox-1 and pibook-2
+        // After pibox-1's and pibook-2's alerts and pibook-2's recovery (its success).
+        #expect(next.deviceID == "pibox-3" && next.sequence == 4)
         #expect(try await second.stop() == 0)
     }
 

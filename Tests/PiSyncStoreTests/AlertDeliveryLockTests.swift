@@ -40,10 +40,11 @@ struct AlertDeliveryLockTests {
         first.wait()
         #expect(finished == .success, "recording waited for another connection's alert delivery")
 
-        // The blocked deliverer handed on the alert raised meanwhile, after its own.
-        #expect(otherOutcome.withLock { $0?.alerts.map(\.sequence) } == [2])
-        #expect(delivered.withLock { $0.map(\.sequence) } == [1, 2])
-        #expect(delivered.withLock { $0.map(\.deviceID) } == ["pi-slow", "pi-other"])
+        // The blocked deliverer handed on what was raised meanwhile (pi-slow's recovery, then
+        // pi-other's alert), after its own.
+        #expect(otherOutcome.withLock { $0?.alerts.map(\.sequence) } == [3])
+        #expect(delivered.withLock { $0.map(\.sequence) } == [1, 2, 3])
+        #expect(delivered.withLock { $0.map(\.deviceID) } == ["pi-slow", "pi-slow", "pi-other"])
     }
 
     @Test("alerts raised from many threads reach onAlert once each, in sequence order")
@@ -54,12 +55,13 @@ struct AlertDeliveryLockTests {
         }
         DispatchQueue.concurrentPerform(iterations: 8) { worker in
             for index in 0..<500 {
-                // A success between failures ends the streak, so every failure alerts again.
+                // A success between failures ends the streak, so every failure alerts again and
+                // every success is a recovery.
                 let device = "pi-\(worker)"
                 store.record([event(device, .failed, at: Int64(index * 2) * 1000)], now: testNow)
                 store.record([event(device, .success, at: Int64(index * 2 + 1) * 1000)], now: testNow)
             }
         }
-        #expect(delivered.withLock { $0 } == Array(1...4000))
+        #expect(delivered.withLock { $0 } == Array(1...8000))
     }
 }

@@ -35,12 +35,16 @@ struct FailureAlertTests {
         let second = store.recordEach([event("pi", .failed, at: 6), event("pi", .failed, at: 7), event("pi", .failed, at: 8)])
 
         #expect(second.map(\.alerts.count) == [0, 0, 1])
+        // Alert, the recovery that ended its run (issue 9), then the next run's alert.
         let alerts = collector.alerts
-        try #require(alerts.count == 2)
-        #expect(alerts.map(\.sequence) == [1, 2])
-        #expect(alerts[1].firstFailureTimestamp == t0 + 6)
-        #expect(alerts[1].lastFailureTimestamp == t0 + 8)
-        #expect(alerts[1].consecutiveFailures == 3)
+        try #require(alerts.count == 3)
+        #expect(alerts.map(\.sequence) == [1, 2, 3])
+        #expect(alerts.map { $0.recovery == nil } == [true, false, true])
+        #expect(alerts[1].recovery == .init(timestamp: t0 + 5, status: ending))
+        #expect(alerts[1].lastFailureTimestamp == t0 + 4)
+        #expect(alerts[2].firstFailureTimestamp == t0 + 6)
+        #expect(alerts[2].lastFailureTimestamp == t0 + 8)
+        #expect(alerts[2].consecutiveFailures == 3)
     }
 
     @Test("a failure after a partial does not continue the earlier run")
@@ -90,8 +94,10 @@ struct FailureAlertTests {
             event("pi", .failed, at: 1), event("pi", .failed, at: 2), event("pi", .success, at: 3),
             event("pi", .failed, at: 4),
         ])
-        #expect(collector.alerts.map(\.firstFailureTimestamp) == [t0 + 1, t0 + 4])
-        #expect(collector.alerts.map(\.sequence) == [1, 2])
+        let alerts = collector.alerts.filter { $0.recovery == nil }
+        #expect(alerts.map(\.firstFailureTimestamp) == [t0 + 1, t0 + 4])
+        #expect(collector.alerts.map(\.sequence) == [1, 2, 3])  // the success's recovery is 2
+        #expect(collector.alerts[1].recovery?.timestamp == t0 + 3)
     }
 
     @Test("a threshold below 1 is treated as 1", arguments: [0, -3])
@@ -103,7 +109,7 @@ struct FailureAlertTests {
         #expect(collector.alerts.count == 1)
     }
 
-    @Test("one batch F F F S F F F raises two alerts, in order")
+    @Test("one batch F F F S F F F raises two alerts and a recovery between them, in order")
     func batchWithTwoStreaks() throws {
         let collector = AlertCollector()
         let store = collector.makeStore(threshold: 3)
@@ -113,13 +119,15 @@ struct FailureAlertTests {
 
         #expect(outcome.accepted == 7)
         #expect(outcome.alerts == collector.alerts)
-        try #require(outcome.alerts.count == 2)
-        #expect(outcome.alerts.map(\.sequence) == [1, 2])
+        try #require(outcome.alerts.count == 3)  // alert, recovery, alert
+        #expect(outcome.alerts.map(\.sequence) == [1, 2, 3])
         #expect(outcome.alerts[0].firstFailureTimestamp == t0 + 10)
         #expect(outcome.alerts[0].lastFailureTimestamp == t0 + 30)
-        #expect(outcome.alerts[1].firstFailureTimestamp == t0 + 50)
-        #expect(outcome.alerts[1].lastFailureTimestamp == t0 + 70)
-        #expect(outcome.alerts.allSatisfy { $0.consecutiveFailures == 3 && $0.deviceID == "pi" })
+        #expect(outcome.alerts[1].recovery?.timestamp == t0 + 40)
+        #expect(outcome.alerts[2].firstFailureTimestamp == t0 + 50)
+        #expect(outcome.alerts[1].lastFailureTimestamp == t0 + 30)  // the run the recovery ended
+        #expect(outcome.alerts[2].lastFailureTimestamp == t0 + 70)
+        #expect(outcome.alerts.filter { $0.recovery == nil }.allSatisfy { $0.consecutiveFailures == 3 && $0.deviceID == "pi" })
     }
 
     @Test("streaks are per device and sequences are global")
@@ -146,7 +154,7 @@ struct FailureAlertTests {
             configuration: StoreConfiguration(alertThreshold: 1), lastAlertSequence: 41,
             onAlert: { collector.append($0) })
         store.recordEach([event("pi", .failed, at: 1), event("pi", .success, at: 2), event("pi", .failed, at: 3)])
-        #expect(collector.alerts.map(\.sequence) == [42, 43])
+        #expect(collector.alerts.map(\.sequence) == [42, 43, 44])  // alert, recovery, alert
     }
 
     @Test("successes and partials alone never alert")
@@ -156,5 +164,23 @@ struct FailureAlertTests {
         store.recordEach((1...6).map { event("pi", $0.isMultiple(of: 2) ? .success : .partial, at: Int64($0)) })
         #expect(collector.alerts.isEmpty)
         #expect(store.failures(above: 0, page: try PageRequest(page: 1, limit: 10)).total == 0)
+    }
+
+    @Test("recoveries: only a sync newer than an alerted run ends it with a recovery; unalerted runs and late syncs inside the run raise none")
+    func recoveries() {
+        let collector = AlertCollector()
+        let store = collector.makeStore(threshold: 3)
+        // Two failures, then a success: the run never alerted, so no recovery.
+        store.recordEach([event("a", .failed, at: 1), event("a", .failed, at: 2), event("a", .success, at: 3)])
+        #expect(collector.alerts.isEmpty)
+        // Alerted run; a late success inside it (older than its newest failures) is no recovery.
+        store.recordEach([event("b", .failed, at: 10), event("b", .failed, at: 20), event("b", .failed, at: 30),
+                          event("b", .failed, at: 40), event("b", .success, at: 15)])
+        #expect(collector.alerts.map { $0.recovery == nil } == [true])
+        // A success newer than the run: one recovery, then nothing more for more successes.
+        store.recordEach([event("b", .success, at: 50), event("b", .success, at: 60)])
+        #expect(collector.alerts.map { $0.recovery == nil } == [true, false])
+        #expect(collector.alerts[1].recovery == .init(timestamp: t0 + 50, status: .success))
+        #expect(collector.alerts[1].lastFailureTimestamp == t0 + 40)
     }
 }

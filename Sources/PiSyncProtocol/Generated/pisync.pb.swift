@@ -358,6 +358,30 @@ public nonisolated struct Pisync_V1_FailureAlert: Sendable {
 }
 
 /// Ends the subscription opened by the request with id `subscription_id`.
+/// On a subscription's id, in the same sequence as alerts: a device that had alerted recorded
+/// a sync that ended its run of failures (a success, or a partial sync).
+public nonisolated struct Pisync_V1_DeviceRecovered: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var sequence: UInt64 = 0
+
+  public var deviceID: String = String()
+
+  /// When the sync that ended the run happened, and its status (SUCCESS or PARTIAL).
+  public var recoveredTimestamp: Int64 = 0
+
+  public var syncStatus: Pisync_V1_SyncStatus = .unspecified
+
+  /// The newest failed sync of the run that ended.
+  public var lastFailureTimestamp: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Pisync_V1_CancelRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -638,6 +662,15 @@ public nonisolated struct Pisync_V1_Response: Sendable {
     set {result = .authenticate(newValue)}
   }
 
+  /// A device that alerted is syncing again (on a subscription's id).
+  public var recovered: Pisync_V1_DeviceRecovered {
+    get {
+      if case .recovered(let v)? = result {return v}
+      return Pisync_V1_DeviceRecovered()
+    }
+    set {result = .recovered(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Result: Equatable, Sendable {
@@ -652,6 +685,8 @@ public nonisolated struct Pisync_V1_Response: Sendable {
     case cancel(Pisync_V1_CancelResponse)
     case ping(Pisync_V1_PingResponse)
     case authenticate(Pisync_V1_AuthenticateResponse)
+    /// A device that alerted is syncing again (on a subscription's id).
+    case recovered(Pisync_V1_DeviceRecovered)
 
   }
 
@@ -1212,6 +1247,56 @@ nonisolated extension Pisync_V1_FailureAlert: SwiftProtobuf.Message, SwiftProtob
   }
 }
 
+nonisolated extension Pisync_V1_DeviceRecovered: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DeviceRecovered"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{3}device_id\0\u{3}recovered_timestamp\0\u{3}sync_status\0\u{3}last_failure_timestamp\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.sequence) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.deviceID) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.recoveredTimestamp) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.syncStatus) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.lastFailureTimestamp) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.sequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sequence, fieldNumber: 1)
+    }
+    if !self.deviceID.isEmpty {
+      try visitor.visitSingularStringField(value: self.deviceID, fieldNumber: 2)
+    }
+    if self.recoveredTimestamp != 0 {
+      try visitor.visitSingularInt64Field(value: self.recoveredTimestamp, fieldNumber: 3)
+    }
+    if self.syncStatus != .unspecified {
+      try visitor.visitSingularEnumField(value: self.syncStatus, fieldNumber: 4)
+    }
+    if self.lastFailureTimestamp != 0 {
+      try visitor.visitSingularInt64Field(value: self.lastFailureTimestamp, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pisync_V1_DeviceRecovered, rhs: Pisync_V1_DeviceRecovered) -> Bool {
+    if lhs.sequence != rhs.sequence {return false}
+    if lhs.deviceID != rhs.deviceID {return false}
+    if lhs.recoveredTimestamp != rhs.recoveredTimestamp {return false}
+    if lhs.syncStatus != rhs.syncStatus {return false}
+    if lhs.lastFailureTimestamp != rhs.lastFailureTimestamp {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Pisync_V1_CancelRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CancelRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}subscription_id\0")
@@ -1615,7 +1700,7 @@ nonisolated extension Pisync_V1_Request: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Pisync_V1_Response: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Response"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}error\0\u{3}record_sync\0\u{3}get_history\0\u{3}list_failures\0\u{3}subscribe_failure_alerts\0\u{3}failure_alert\0\u{1}cancel\0\u{1}ping\0\u{1}authenticate\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}error\0\u{3}record_sync\0\u{3}get_history\0\u{3}list_failures\0\u{3}subscribe_failure_alerts\0\u{3}failure_alert\0\u{1}cancel\0\u{1}ping\0\u{1}authenticate\0\u{1}recovered\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1741,6 +1826,19 @@ nonisolated extension Pisync_V1_Response: SwiftProtobuf.Message, SwiftProtobuf._
           self.result = .authenticate(v)
         }
       }()
+      case 11: try {
+        var v: Pisync_V1_DeviceRecovered?
+        var hadOneofValue = false
+        if let current = self.result {
+          hadOneofValue = true
+          if case .recovered(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.result = .recovered(v)
+        }
+      }()
       default: break
       }
     }
@@ -1790,6 +1888,10 @@ nonisolated extension Pisync_V1_Response: SwiftProtobuf.Message, SwiftProtobuf._
     case .authenticate?: try {
       guard case .authenticate(let v)? = self.result else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    }()
+    case .recovered?: try {
+      guard case .recovered(let v)? = self.result else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
     }()
     case nil: break
     }

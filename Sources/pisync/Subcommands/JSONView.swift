@@ -67,6 +67,14 @@ enum JSONView {
         let lastFailureTimestamp: Int64
     }
 
+    struct Recovered: Encodable {
+        let sequence: UInt64
+        let deviceId: String
+        let recoveredTimestamp: Int64
+        let syncStatus: String
+        let lastFailureTimestamp: Int64
+    }
+
     struct Ping: Encodable {
         let version: String
         let uptimeMs: UInt64
@@ -124,6 +132,13 @@ extension Pisync_V1_FailureAlert: JSONPrintable {
     var jsonView: JSONView.Alert {
         .init(sequence: sequence, deviceId: deviceID, consecutiveFailures: consecutiveFailures,
               firstFailureTimestamp: firstFailureTimestamp, lastFailureTimestamp: lastFailureTimestamp)
+    }
+}
+
+extension Pisync_V1_DeviceRecovered: JSONPrintable {
+    var jsonView: JSONView.Recovered {
+        .init(sequence: sequence, deviceId: deviceID, recoveredTimestamp: recoveredTimestamp,
+              syncStatus: syncStatus.protoName, lastFailureTimestamp: lastFailureTimestamp)
     }
 }
 

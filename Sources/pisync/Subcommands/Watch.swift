@@ -5,7 +5,7 @@ import PiSyncClient
 /// `pisync watch`: streams failure alerts.
 struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print failure alerts as they arrive, until Ctrl-C or the server ends the stream.")
+        abstract: "Print failure alerts and recoveries as they arrive, until Ctrl-C or the server ends the stream.")
 
     @Option(name: .long, help: "Resume after this alert's sequence number: first print every later alert the server still holds (0: all it holds).")
     var from: UInt64?
@@ -28,13 +28,24 @@ struct Watch: AsyncParsableCommand {
                 }
                 fflush(nil)
             }
-            for try await alert in alerts {
-                if client.json {
-                    try Output.printJSON(alert)
-                } else {
-                    print(
-                        "alert #\(alert.sequence): \(alert.deviceID) failed \(alert.consecutiveFailures) syncs in a row "
-                            + "(\(Output.time(alert.firstFailureTimestamp)) .. \(Output.time(alert.lastFailureTimestamp)))")
+            for try await event in alerts.events {
+                switch event {
+                case .alert(let alert):
+                    if client.json {
+                        try Output.printJSON(alert)
+                    } else {
+                        print(
+                            "alert #\(alert.sequence): \(alert.deviceID) failed \(alert.consecutiveFailures) syncs in a row "
+                                + "(\(Output.time(alert.firstFailureTimestamp)) .. \(Output.time(alert.lastFailureTimestamp)))")
+                    }
+                case .recovered(let recovered):
+                    if client.json {
+                        try Output.printJSON(recovered)
+                    } else {
+                        print(
+                            "recovered #\(recovered.sequence): \(recovered.deviceID) synced again (\(recovered.syncStatus.label)) "
+                                + "at \(Output.time(recovered.recoveredTimestamp))")
+                    }
                 }
                 fflush(nil)  // live output even when piped
             }
