@@ -68,6 +68,8 @@ struct Serve: AsyncParsableCommand {
     var snapshotLogBytes: Int?
     @Option(help: "Seconds a connection being closed waits for its last notice to be written (PISYNC_CLOSE_TIMEOUT; default 5).")
     var closeTimeout: Int?
+    @Option(help: "Log format: text, or json (one object per line, metadata as fields) (PISYNC_LOG_FORMAT; default text).")
+    var logFormat: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error (PISYNC_LOG_LEVEL; default info).")
     var logLevel: String?
 
@@ -78,10 +80,22 @@ struct Serve: AsyncParsableCommand {
         guard let logLevel = Logger.Level(rawValue: level) else {
             throw ValidationError("log level '\(level)' is not one of trace, debug, info, notice, warning, error")
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = logLevel
-            return handler
+        let format = try settings.value(logFormat, "LOG_FORMAT") ?? "text"
+        switch format {
+        case "text":
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = logLevel
+                return handler
+            }
+        case "json":
+            LoggingSystem.bootstrap { label in
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = logLevel
+                return handler
+            }
+        default:
+            throw ValidationError("log format '\(format)' is not one of json, text")
         }
         let logger = Logger(label: "pisync")
         do {
