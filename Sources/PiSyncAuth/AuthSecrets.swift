@@ -21,9 +21,11 @@ public struct AuthSecrets: Sendable {
         self.secrets = secrets
     }
 
-    /// Reads `path`, refusing a file that its group or others may read or write.
+    /// Reads `path`, refusing a file that its group or others may read or write. With
+    /// `groupReadable` (a systemd credential: a read-only file whose group bits show the ACL
+    /// that lets the service's user read it), group read access is accepted; others' never.
     /// - Throws: ``AuthError`` naming the path and line, never the secret.
-    public init(contentsOf path: String) throws(AuthError) {
+    public init(contentsOf path: String, groupReadable: Bool = false) throws(AuthError) {
         let attributes: [FileAttributeKey: Any]
         let data: Data
         do {
@@ -33,7 +35,7 @@ public struct AuthSecrets: Sendable {
             throw .unreadableSecretFile(path: path, reason: (error as NSError).localizedDescription)
         }
         let mode = (attributes[.posixPermissions] as? NSNumber)?.uint32Value ?? 0o777
-        guard mode & 0o077 == 0 else { throw .secretFileTooOpen(path: path, mode: mode) }
+        guard mode & (groupReadable ? 0o037 : 0o077) == 0 else { throw .secretFileTooOpen(path: path, mode: mode) }
         guard let text = String(data: data, encoding: .utf8) else {
             throw .malformedSecretFile(path: path, line: 1, reason: "not UTF-8 text")
         }

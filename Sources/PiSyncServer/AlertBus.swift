@@ -65,17 +65,6 @@ public final class AlertBus: Sendable {
     /// Live subscriptions, across all connections.
     public var subscriberCount: Int { state.withLock { $0.subscriptions.count } }
 
-    /// The last alert's sequence number, and how many alerts after `sequence` are no longer
-    /// held (older than the ring).
-    func resumePoint(after sequence: UInt64?) -> (lastSequence: UInt64, lost: UInt64) {
-        state.withLock { state in
-            guard let sequence else { return (state.lastSequence, 0) }
-            let oldestHeld = state.recent.first?.sequence ?? (state.lastSequence + 1)
-            let lost = oldestHeld > sequence + 1 ? oldestHeld - sequence - 1 : 0
-            return (state.lastSequence, lost)
-        }
-    }
-
     /// Takes one of `limit` places for a new subscription; false when all are taken.
     func reserve(limit: Int) -> Bool {
         var current = reserved.load(ordering: .relaxed)
@@ -96,17 +85,37 @@ public final class AlertBus: Sendable {
     /// Makes `subscription` live; with `sequence`, first queues every held alert after it, under
     /// the lock `publish` holds, so that nothing falls between the replay and the live stream
     /// and nothing comes twice. Call on the subscription's event loop.
-    func add(_ subscription: AlertSubscription, resumingAfter sequence: UInt64? = nil) {
-        let replaying = state.withLock { state -> Bool in
-            var replay: [EncodedAlert] = []
+    /// Where a subscription starts: the last alert's sequence number, and on a resume how many
+    /// alerts after the client's are no longer held.
+    struct ResumePoint: Equatable {
+        var lastSequence: UInt64
+        var lost: UInt64
+    }
+
+    /// Raises the last sequence number to that of a recovered store, so that a subscriber
+    /// resuming after a restart learns what it missed (the ring itself starts empty).
+    public func seed(lastSequence: UInt64) {
+        state.withLock { $0.lastSequence = max($0.lastSequence, lastSequence) }
+    }
+
+    /// Registers `subscription`, held (nothing reaches its channel until it is released, after
+    /// its confirmation); with `sequence`, first queues every held alert after it. The replay,
+    /// the resume point and the registration come under the lock `publish` holds, so nothing
+    /// falls between the replay and the live stream, nothing comes twice, and the confirmation's
+    /// numbers are those of this replay.
+    func add(_ subscription: AlertSubscription, resumingAfter sequence: UInt64? = nil) -> ResumePoint {
+        state.withLock { state in
+            var point = ResumePoint(lastSequence: state.lastSequence, lost: 0)
             if let sequence {
-                replay = state.recent.filter { $0.sequence > sequence && subscription.wants($0) }
-                subscription.preload(replay)
+                let oldestHeld = state.recent.first?.sequence ?? (state.lastSequence &+ 1)
+                // Alerts numbered after `sequence` and before the oldest held; no overflow for
+                // any `sequence` a client may send (UInt64.max included).
+                point.lost = sequence < oldestHeld &- 1 ? oldestHeld - 1 - sequence : 0
+                subscription.preload(state.recent.filter { $0.sequence > sequence && subscription.wants($0) })
             }
             state.subscriptions[ObjectIdentifier(subscription)] = subscription
-            return !replay.isEmpty
+            return point
         }
-        if replaying { subscription.drain() }
     }
 
     func remove(_ subscription: AlertSubscription) {

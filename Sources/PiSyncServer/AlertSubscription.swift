@@ -24,8 +24,11 @@ final class AlertSubscription: Sendable {
         var drainScheduled = false
         var flushScheduled = false
         var ended = false
-        /// Room for a resume's replay beyond `capacity`.
-        var replayAllowance = 0
+        /// Alerts of a resume's replay still at the head of `pending`: they do not count against
+        /// `capacity`.
+        var replayRemaining = 0
+        /// Until the confirmation is written, alerts wait in `pending` and nothing is written.
+        var held = true
     }
 
     init(id: UInt64, capacity: Int, devicePrefix: String = "", channel: any Channel, bus: AlertBus) {
@@ -62,17 +65,17 @@ final class AlertSubscription: Sendable {
         let onLoop = channel.eventLoop.inEventLoop
         let action = state.withLock { state -> Action in
             guard !state.ended else { return .none }
-            if onLoop && state.pending.isEmpty && channel.isWritable {
+            if onLoop && !state.held && state.pending.isEmpty && channel.isWritable {
                 defer { state.flushScheduled = true }
                 return .writeNow(flush: !state.flushScheduled)
             }
-            guard state.pending.count < capacity + state.replayAllowance else {
+            guard state.pending.count - state.replayRemaining < capacity else {
                 state.ended = true
                 state.pending.removeAll()
                 return .overflow
             }
             state.pending.append(alert)
-            guard !state.drainScheduled else { return .none }
+            guard !state.held, !state.drainScheduled else { return .none }
             state.drainScheduled = true
             return callerDrains ? .none : .drain
         }
@@ -98,14 +101,19 @@ final class AlertSubscription: Sendable {
         }
     }
 
-    /// Queues a resume's replay ahead of every live alert; the buffer may hold it on top of its
-    /// capacity. Called before the subscription is live.
+    /// Queues a resume's replay ahead of every live alert; the buffer holds it on top of its
+    /// capacity. Called before the subscription is registered.
     func preload(_ replay: [EncodedAlert]) {
         state.withLock { state in
             state.pending.append(contentsOf: replay)
-            state.replayAllowance = replay.count
-            state.drainScheduled = !replay.isEmpty
+            state.replayRemaining = replay.count
         }
+    }
+
+    /// Lets alerts reach the channel, once the confirmation has been written. Event loop only.
+    func release() {
+        state.withLock { $0.held = false }
+        drain()
     }
 
     /// Hands waiting alerts to the channel while it accepts them; runs on the event loop, and
@@ -114,10 +122,11 @@ final class AlertSubscription: Sendable {
         var wrote = false
         while channel.isWritable {
             let next = state.withLock { state -> EncodedAlert? in
-                guard !state.ended, !state.pending.isEmpty else {
+                guard !state.ended, !state.held, !state.pending.isEmpty else {
                     state.drainScheduled = false
                     return nil
                 }
+                if state.replayRemaining > 0 { state.replayRemaining -= 1 }
                 return state.pending.removeFirst()
             }
             guard let alert = next else { break }

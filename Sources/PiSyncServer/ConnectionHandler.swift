@@ -241,7 +241,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
         // The confirmation enters the pipeline (after every earlier response) before the
         // subscription can deliver anything; a resume's replay follows it, then live alerts.
-        let resumePoint = bus.resumePoint(after: resumeAfter)
+        // Registered now, held until the confirmation is written: the confirmation's numbers
+        // and the replay are taken together (``AlertBus/add(_:resumingAfter:)``).
+        let resumePoint = bus.add(subscription, resumingAfter: resumeAfter)
         let confirmation = Pisync_V1_Response.with {
             $0.id = id
             $0.subscribeFailureAlerts = .with {
@@ -251,9 +253,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 $0.alertsLost = resumePoint.lost
             }
         }
-        respond(confirmation, context) { [bus, logger] in
+        respond(confirmation, context) { [logger] in
             guard !subscription.isEnded else { return }
-            bus.add(subscription, resumingAfter: resumeAfter)
+            subscription.release()
             logger.debug("subscribed", metadata: ["subscription": "\(id)", "resume_after": "\(resumeAfter.map(String.init) ?? "-")"])
         }
     }

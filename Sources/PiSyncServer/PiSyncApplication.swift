@@ -48,6 +48,7 @@ public struct PiSyncApplication: Sendable {
                 "dropped a log record cut short by a crash: \(torn.bytesDropped) bytes at offset \(torn.offset) of \(torn.path)")
         }
         logger.info("recovered \(configuration.dataDirectory): \(recovery)")
+        bus.seed(lastSequence: store.currentAlertSequence)
         self.lock = lock
         self.store = store
         self.bus = bus

@@ -15,6 +15,10 @@ struct DeviceHistory: Sendable {
     private(set) var streak = 0
     /// Whether the current streak has already raised its alert.
     var streakAlerted = false
+    /// An alert was raised and no recovery has followed it yet: the next sync that leaves no
+    /// failure run (a success or partial newer than every failure) is a recovery. Kept apart
+    /// from ``streakAlerted``, which a late success inside the run can clear.
+    var recoveryOwed = false
 
     /// What one insert did to the device.
     enum InsertOutcome: Equatable {
@@ -34,6 +38,9 @@ struct DeviceHistory: Sendable {
             _ = insert(event)
         }
         self.streakAlerted = streakAlerted
+        // A restored alerted run is owed its recovery. (A run whose flag a late success cleared
+        // before the snapshot is not: the snapshot does not keep that.)
+        self.recoveryOwed = streakAlerted
     }
 
     /// The number of syncs stored.
@@ -98,8 +105,9 @@ struct DeviceHistory: Sendable {
     /// When a sync newer than an alerted run ends it, describes the recovery instead.
     mutating func takeDueAlert(threshold: Int, deviceID: String) -> FailureAlert? {
         if streak < threshold {
-            defer { streakAlerted = false }
-            guard streakAlerted, streak == 0, let newest = blocks.last, newest.status != .failed else { return nil }
+            streakAlerted = false
+            guard recoveryOwed, streak == 0, let newest = blocks.last, newest.status != .failed else { return nil }
+            recoveryOwed = false
             return FailureAlert(
                 sequence: 0, deviceID: deviceID, consecutiveFailures: 0, firstFailureTimestamp: 0,
                 lastFailureTimestamp: lastFailure ?? 0,
@@ -109,6 +117,7 @@ struct DeviceHistory: Sendable {
             return nil
         }
         streakAlerted = true
+        recoveryOwed = true
         return FailureAlert(
             sequence: 0, deviceID: deviceID, consecutiveFailures: streak, firstFailureTimestamp: first,
             lastFailureTimestamp: last.timestamp)

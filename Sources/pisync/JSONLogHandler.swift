@@ -39,7 +39,9 @@ struct JSONLogHandler: LogHandler {
         guard var line = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])
         else { return }
         line.append(UInt8(ascii: "\n"))
-        Self.output.withLock { $0.write(line) }
+        // A log line that cannot be written (a full disk under a redirected stderr) is dropped:
+        // FileHandle.write(_:) would trap.
+        Self.output.withLock { try? $0.write(contentsOf: line) }
     }
 
     private static func json(_ value: Logger.Metadata.Value) -> Any {

@@ -106,4 +106,20 @@ struct TokenTests {
             #expect(!error.description.contains(hexSecret), "\(error.description)")
         }
     }
+
+    // Regression (review): systemd's LoadCredential= file of a DynamicUser service reads as
+    // mode 0440 (its ACL shows in the group bits), and the server refused it.
+    @Test("a credential's group read bit is accepted when asked; others' bits never are")
+    func credentialMode() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pisync-cred-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("secret").path
+        try Data("k1 \(String(decoding: Self.current.secret, as: UTF8.self))\n".utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o440], ofItemAtPath: path)
+        #expect(throws: AuthError.self) { try AuthSecrets(contentsOf: path) }
+        #expect(try AuthSecrets(contentsOf: path, groupReadable: true).keyIDs == ["k1"])
+        try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: path)
+        #expect(throws: AuthError.self) { try AuthSecrets(contentsOf: path, groupReadable: true) }
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import PiSyncClient
 import PiSyncProtocol
 import PiSyncServer
@@ -133,6 +134,55 @@ struct AlertResumeTests {
             let resumed = try await client.subscribeFailureAlerts(fromSequence: 1)
             var replay = resumed.events.makeAsyncIterator()
             #expect(try await replay.next() == .recovered(recovered))
+        }
+    }
+
+    // Regression (review): `sequence + 1` trapped on from_sequence = UInt64.max, taking the
+    // server down.
+    @Test("from_sequence at UInt64.max neither crashes nor claims losses")
+    func largestSequence() async throws {
+        try await TestServer.with({ $0.alertThreshold = 1 }) { server in
+            let client = try await server.client()
+            defer { client.close() }
+            try await Self.raise(1...2, through: client)
+            let stream = try await client.subscribeFailureAlerts(fromSequence: .max)
+            #expect(stream.confirmation.alertsLost == 0 && stream.confirmation.lastSequence == 2)
+            #expect(try await client.ping().version.isEmpty == false)
+        }
+    }
+
+    // Regression (review): after a restart the bus started at sequence 0, so a subscriber that
+    // resumed was told nothing had been raised and nothing lost.
+    @Test("after a restart, a resume learns the last sequence and how many alerts it lost")
+    func afterRestart() async throws {
+        let scratch = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let data = scratch.appendingPathComponent("data").path
+        try await TestApplication.with(dataDirectory: data, { $0.alertThreshold = 1 }) { app in
+            let client = try await app.client()
+            defer { client.close() }
+            try await Self.raise(1...5, through: client)
+        }
+        try await TestApplication.with(dataDirectory: data, { $0.alertThreshold = 1 }) { app in
+            let client = try await app.client()
+            defer { client.close() }
+            let stream = try await client.subscribeFailureAlerts(fromSequence: 2)
+            #expect(stream.confirmation.lastSequence == 5)
+            #expect(stream.confirmation.alertsLost == 3)  // the ring does not survive a restart yet
+        }
+    }
+
+    @Test("a replay larger than the subscriber buffer is delivered whole, then live alerts as usual")
+    func allowanceShrinks() async throws {
+        try await TestServer.with({ $0.alertThreshold = 1; $0.subscriberBufferSize = 2 }) { server in
+            let client = try await server.client()
+            defer { client.close() }
+            try await Self.raise(1...10, through: client)
+            let stream = try await client.subscribeFailureAlerts(fromSequence: 0)
+            #expect(try await Self.sequences(stream, count: 10) == Array(1...10))
+            // The replay of 10 went through a buffer of 2; live alerts use the buffer as usual.
+            try await Self.raise(11...12, through: client)
+            #expect(try await Self.sequences(stream, count: 2) == [11, 12])
         }
     }
 }

@@ -128,9 +128,11 @@ struct ProtocolRobustnessTests {
             let opened = ContinuousClock.now
             let raw = try await RawConnection.connect(port: server.port)
             defer { Task { await raw.close() } }
-            try await raw.send(Self.ping)
-            #expect(try await raw.next()?.id == 42)
-            let notice = try await raw.next()
+            // The ping's answer, unless a loaded machine took 900 ms to send it; either way the
+            // idle notice comes, and not before 900 ms.
+            try? await raw.send(Self.ping)
+            var notice = try await raw.next()
+            if notice?.id == 42 { notice = try await raw.next() }
             #expect(notice?.id == 0 && Self.error(notice)?.code == StatusCode.unavailable.rawValue)
             #expect(ContinuousClock.now - opened >= .milliseconds(850))
         }

@@ -183,4 +183,18 @@ struct FailureAlertTests {
         #expect(collector.alerts[1].recovery == .init(timestamp: t0 + 50, status: .success))
         #expect(collector.alerts[1].lastFailureTimestamp == t0 + 40)
     }
+
+    // Regression (review): a late success that shortened an alerted run below the threshold
+    // cleared the alerted flag, and the recovery that followed never came.
+    @Test("a late success that shortens an alerted run below the threshold still leaves its recovery owed")
+    func recoveryAfterShortenedRun() {
+        let collector = AlertCollector()
+        let store = collector.makeStore(threshold: 3)
+        store.recordEach([event("c", .failed, at: 10), event("c", .failed, at: 20), event("c", .failed, at: 30),
+                          event("c", .failed, at: 40), event("c", .success, at: 25)])
+        #expect(collector.alerts.count == 1)
+        store.recordEach([event("c", .success, at: 50)])
+        #expect(collector.alerts.map { $0.recovery == nil } == [true, false])
+        #expect(collector.alerts.last?.recovery?.timestamp == t0 + 50)
+    }
 }

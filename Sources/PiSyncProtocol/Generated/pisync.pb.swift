@@ -357,7 +357,6 @@ public nonisolated struct Pisync_V1_FailureAlert: Sendable {
   public init() {}
 }
 
-/// Ends the subscription opened by the request with id `subscription_id`.
 /// On a subscription's id, in the same sequence as alerts: a device that had alerted recorded
 /// a sync that ended its run of failures (a success, or a partial sync).
 public nonisolated struct Pisync_V1_DeviceRecovered: Sendable {
@@ -382,6 +381,7 @@ public nonisolated struct Pisync_V1_DeviceRecovered: Sendable {
   public init() {}
 }
 
+/// Ends the subscription opened by the request with id `subscription_id`.
 public nonisolated struct Pisync_V1_CancelRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for

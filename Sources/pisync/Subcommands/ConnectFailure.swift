@@ -22,7 +22,11 @@ enum ConnectFailure {
             if error.dnsAError != nil || error.dnsAAAAError != nil || error.connectionErrors.isEmpty {
                 return "cannot resolve host '\(host)' (is the name right? \(hint))"
             }
-            return reason(host: host, timeout: timeout, error.connectionErrors[0].error)
+            // Happy Eyeballs tries IPv6 first: a refusal on any address says more than an
+            // IPv6 "cannot assign address" on a host without IPv6.
+            let refused = error.connectionErrors.first { ($0.error as? IOError)?.errnoCode == ECONNREFUSED }
+            let ipv4 = error.connectionErrors.first { if case .v4 = $0.target { true } else { false } }
+            return reason(host: host, timeout: timeout, (refused ?? ipv4 ?? error.connectionErrors[0]).error)
         case let error as IOError:
             switch error.errnoCode {
             case ECONNREFUSED: return "connection refused (is pisync serve running? \(hint))"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import PiSyncAuth
 import PiSyncPersistence
@@ -207,7 +208,10 @@ struct Serve: AsyncParsableCommand {
     private func resolveAuth(_ settings: SettingsSource, into configuration: inout ServerConfiguration) throws {
         if let path = try settings.value(authSecretFile, "AUTH_SECRET_FILE"), !path.isEmpty {
             do {
-                configuration.authSecrets = try AuthSecrets(contentsOf: path)
+                // systemd's LoadCredential= files show their access ACL as group read (0440).
+                let credentials = ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"].map { $0.hasSuffix("/") ? $0 : $0 + "/" }
+                let isCredential = credentials.map { path.hasPrefix($0) } ?? false
+                configuration.authSecrets = try AuthSecrets(contentsOf: path, groupReadable: isCredential)
             } catch {
                 throw ValidationError(error.description)
             }
