@@ -78,10 +78,11 @@ struct FuzzInput {
 
     private static func event(_ code: UInt8) -> Step.Event {
         switch code {
+        case 2: .advance(milliseconds: 301_000)  // past the idle timeout
         case 3: .advance(milliseconds: 200)
         case 4: .advance(milliseconds: 1_100)  // past the delayed close after a refused token
         case 5: .advance(milliseconds: 5_100)  // past the close timeout
-        case 6: .advance(milliseconds: 31_000)  // past the frame deadline; ten of them, past idle
+        case 6: .advance(milliseconds: 31_000)  // past the frame deadline
         case 7: .toggleWritable
         default: .none
         }
