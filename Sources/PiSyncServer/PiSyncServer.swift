@@ -41,16 +41,8 @@ public final class PiSyncServer: Service, Sendable {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.configuration = configuration
-        let deviceRate = configuration.effectiveDeviceRate
-        self.dispatcher = RequestDispatcher(
-            store: store, log: log, maxBatchSize: configuration.maxBatchSize, maxFrameSize: configuration.maxFrameSize,
-            clock: clock, authRequired: configuration.authRequired,
-            deviceLimiter: deviceRate > 0 ? RateLimiter(rate: deviceRate, burst: configuration.deviceBurst) : nil)
-        self.authFailures =
-            configuration.authRequired
-            ? RateLimiter(
-                rate: Double(configuration.maxAuthFailuresPerMinute) / 60, burst: configuration.maxAuthFailuresPerMinute)
-            : nil
+        self.dispatcher = Self.makeDispatcher(configuration: configuration, store: store, log: log, clock: clock)
+        self.authFailures = Self.makeAuthFailureLimiter(configuration)
         self.store = store
         self.bus = bus
         self.logger = logger
@@ -149,17 +141,9 @@ public final class PiSyncServer: Service, Sendable {
         var connectionLogger = logger
         connectionLogger[metadataKey: "connection"] = "\(nextConnectionID.add(1, ordering: .relaxed).newValue)"
         connectionLogger[metadataKey: "peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
-        try channel.pipeline.syncOperations.addHandlers(
-            // Idle means nothing read: a read timeout needs no promise per write, as an "all"
-            // timeout does (it tracks write completions), and a peer that sends nothing while
-            // answers still flow is not idle in any way that matters for 300 s.
-            IdleStateHandler(readTimeout: TimeAmount(configuration.idleTimeout)),
-            FrameDeadlineHandler(deadline: configuration.frameTimeout),
-            ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize)),
-            MessageToByteHandler(OutboundFrameEncoder()),
-            ConnectionHandler(
-                dispatcher: dispatcher, bus: bus, configuration: configuration, authFailures: authFailures,
-                logger: connectionLogger))
+        try Self.addConnectionHandlers(
+            to: channel, configuration: configuration, dispatcher: dispatcher, bus: bus, authFailures: authFailures,
+            logger: connectionLogger)
     }
 
     /// One task per connection: it lives as long as the connection and never throws. The
