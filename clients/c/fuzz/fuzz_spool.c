@@ -78,21 +78,37 @@ static pisync_spool *open_checked(const char *path, size_t max_events)
     return spool;
 }
 
-/* A directory of this process's own, made once: the target's only state. */
+/* A directory of this process's own, made once (the target's only state), and removed
+   when the process exits. */
+static char spool_dir[4096];
+static char path[4200];
+
+static void remove_spool_dir(void)
+{
+    static const char *const suffixes[] = {"", ".lock", ".tmp"};
+    char file[4300];
+    size_t i;
+
+    for (i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
+        unlink(file);
+    }
+    rmdir(spool_dir);
+}
+
 static const char *spool_path(void)
 {
-    static char path[4200];
     const char *base;
-    char dir[4096];
 
     if (path[0] != '\0')
         return path;
     base = getenv("TMPDIR");
     if (base == NULL || base[0] == '\0')
         base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    snprintf(dir, sizeof dir, "%s/pisync-fuzz-spool-XXXXXX", base);
-    FUZZ_CHECK(mkdtemp(dir) != NULL);
-    snprintf(path, sizeof path, "%s/events.spool", dir);
+    snprintf(spool_dir, sizeof spool_dir, "%s/pisync-fuzz-spool-XXXXXX", base);
+    FUZZ_CHECK(mkdtemp(spool_dir) != NULL);
+    snprintf(path, sizeof path, "%s/events.spool", spool_dir);
+    atexit(remove_spool_dir);
     return path;
 }
 
