@@ -407,6 +407,11 @@ def t_subscribe():
     again = sub.poll(alert_for(d), 0.3)
     check("no second alert for the same streak (one more failure, 300 ms)", again is None, show(again))
     must_record(rec, [ev(BASE + (n + 1) * 1000, files=1, errors=1)], d)  # PARTIAL ends the streak
+    rv = sub.poll(lambda r: r.id == sid and kind(r) == "recovered" and r.recovered.device_id == d, 1.0)
+    fr = rv.recovered if rv else pb.DeviceRecovered()
+    check("a partial sync after the alert sends recovered, next in the sequence",
+          rv is not None and fr.sequence == fa.sequence + 1 and fr.recovered_timestamp == BASE + (n + 1) * 1000
+          and fr.sync_status == pb.SYNC_STATUS_PARTIAL, show(rv))
     stamps = fail_run(d, BASE + (n + 2) * 1000)
     b = sub.poll(alert_for(d), 1.0)
     fb = b.failure_alert if b else pb.FailureAlert()
@@ -414,7 +419,7 @@ def t_subscribe():
           b is not None and fb.sequence > fa.sequence and fb.first_failure_timestamp == stamps[0], show(b))
     cid = next(NEXT_ID)
     sub.send(request(cid, "cancel", pb.CancelRequest(subscription_id=sid)))
-    end = sub.wait(lambda r: r.id == sid and kind(r) != "failure_alert")
+    end = sub.wait(lambda r: r.id == sid and kind(r) not in ("failure_alert", "recovered"))
     check("cancel ends the stream with error 1 on the subscription id", is_error(end, 1), show(end))
     r = sub.wait(lambda r: r.id == cid)
     check("cancel answered with CancelResponse on the cancel's id",
