@@ -43,11 +43,8 @@ struct ClientOptions: ParsableArguments {
 
     /// The token from --token-file or PISYNC_TOKEN_FILE (environment, else ./.env), if either
     /// is given. A `.env` that does not parse counts as not setting it: it may be another tool's.
-    func token() throws -> String? {
-        let path =
-            tokenFile ?? ProcessInfo.processInfo.environment["PISYNC_TOKEN_FILE"]
-            ?? (try? SettingsSource.current())?.dotEnv["PISYNC_TOKEN_FILE"]
-        guard let path, !path.isEmpty else { return nil }
+    func token(_ settings: SettingsSource = .lenient()) throws -> String? {
+        guard let path = settings.text(tokenFile, "TOKEN_FILE") else { return nil }
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -60,16 +57,11 @@ struct ClientOptions: ParsableArguments {
     }
 
     /// The TLS configuration the flags and PISYNC_TLS* ask for, or `nil` for plain TCP.
-    func tlsConfiguration() throws -> TLSConfiguration? {
-        let environment = ProcessInfo.processInfo.environment
-        let dotEnv = (try? SettingsSource.current())?.dotEnv ?? [:]
-        func setting(_ flag: String?, _ name: String) -> String? {
-            (flag ?? environment["PISYNC_" + name] ?? dotEnv["PISYNC_" + name]).flatMap { $0.isEmpty ? nil : $0 }
-        }
-        let ca = setting(tlsCa, "TLS_CA")
-        let cert = setting(tlsCert, "TLS_CERT")
-        let key = setting(tlsKey, "TLS_KEY")
-        let enabled = tls || ca != nil || cert != nil || ["true", "1", "yes"].contains(setting(nil, "TLS")?.lowercased() ?? "")
+    func tlsConfiguration(_ settings: SettingsSource = .lenient()) throws -> TLSConfiguration? {
+        let ca = settings.text(tlsCa, "TLS_CA")
+        let cert = settings.text(tlsCert, "TLS_CERT")
+        let key = settings.text(tlsKey, "TLS_KEY")
+        let enabled = tls || ca != nil || cert != nil || ["true", "1", "yes"].contains(settings.text(nil, "TLS")?.lowercased() ?? "")
         guard enabled else { return nil }
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv12
@@ -96,8 +88,9 @@ struct ClientOptions: ParsableArguments {
     /// printed error and a non-zero exit.
     func withClient(_ body: (PiSyncClient) async throws -> Void) async throws {
         let (host, port) = try address()
-        let token = try token()
-        let tls = try tlsConfiguration()
+        let settings = SettingsSource.lenient()
+        let token = try token(settings)
+        let tls = try tlsConfiguration(settings)
         let client: PiSyncClient
         do {
             client = try await PiSyncClient.connect(host: host, port: port, connectTimeout: .seconds(5), tls: tls)

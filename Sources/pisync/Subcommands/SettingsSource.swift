@@ -18,6 +18,18 @@ struct SettingsSource {
         return SettingsSource(environment: ProcessInfo.processInfo.environment, dotEnv: dotEnv)
     }
 
+    /// Like ``current()``, for optional client settings: a `.env` that does not parse counts as
+    /// setting nothing (it may be another tool's), where `current()` would fail the command.
+    static func lenient() -> SettingsSource {
+        (try? current()) ?? SettingsSource(environment: ProcessInfo.processInfo.environment, dotEnv: [:])
+    }
+
+    /// The text of setting `name`: the flag, else `PISYNC_<NAME>` from the environment, else
+    /// from `.env`; empty counts as unset.
+    func text(_ flag: String?, _ name: String) -> String? {
+        (flag ?? environment["PISYNC_" + name] ?? dotEnv["PISYNC_" + name]).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     /// The setting `name` (e.g. `PORT`): the flag's value if given, else the environment's,
     /// else the `.env` file's, else `nil`.
     func value<Value: LosslessStringConvertible>(_ flag: Value?, _ name: String) throws -> Value? {
