@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "PiSyncPersistence", targets: ["PiSyncPersistence"]),
         .library(name: "PiSyncServer", targets: ["PiSyncServer"]),
         .library(name: "PiSyncAuth", targets: ["PiSyncAuth"]),
+        .library(name: "PiSyncAdmin", targets: ["PiSyncAdmin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -23,6 +24,10 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // The wire contract: generated messages and the varint frame codec.
@@ -41,6 +46,7 @@ let package = Package(
             dependencies: [
                 "PiSyncStore",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // Device and operator tokens: HMAC-SHA256 under the server's secrets. No NIO.
@@ -63,6 +69,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // The admin HTTP port (Hummingbird): /metrics, /healthz, /readyz and the REST gateway.
+        .target(
+            name: "PiSyncAdmin",
+            dependencies: [
+                "PiSyncServer",
+                "PiSyncStore",
+                "PiSyncPersistence",
+                "PiSyncAuth",
+                "PiSyncProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The async client library used by the CLI and the tests.
@@ -80,6 +103,7 @@ let package = Package(
         .executableTarget(
             name: "pisync",
             dependencies: [
+                "PiSyncAdmin",
                 "PiSyncAuth",
                 "PiSyncClient",
                 "PiSyncServer",
@@ -93,6 +117,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // Benchmarks and load tools (docs/performance.md), not shipped in `pisync`.
@@ -156,6 +181,26 @@ let package = Package(
                 "pisync",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "PiSyncAdminTests",
+            dependencies: [
+                "PiSyncAdmin",
+                "PiSyncServer",
+                "PiSyncClient",
+                "PiSyncProtocol",
+                "PiSyncStore",
+                "PiSyncPersistence",
+                "PiSyncTestSupport",
+                "PiSyncAuth",
+                "pisync",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
