@@ -35,8 +35,8 @@ public struct DataDirectory: Sendable {
         // before reading the log, so that damage in them cannot stop the server.
         let covered = try removeCoveredSegments(snapshotSequence)
         var replay = ReplayBuffer(store: store)
-        let scan = try LogScan.read(directory: path, fileSystem: fileSystem, after: snapshotSequence) { devices, alerts in
-            replay.add(devices, lastAlertSequence: alerts)
+        let scan = try LogScan.read(directory: path, fileSystem: fileSystem, after: snapshotSequence) { record in
+            replay.add(record)
         }
         replay.flush()
         // Replay's appends can leave arrays with spare capacity, and loading frees many decode

@@ -2,13 +2,14 @@ import PiSyncStore
 import SwiftProtobuf
 
 /// The body of a log record: the events one store call newly stored in one shard, as packed
-/// columns with each device id once, and the highest alert number they raised.
+/// columns with each device id once, and the alerts they raised with the highest number.
 enum LogRecordCodec {
     /// The record's bytes: the same as swift-protobuf writes for the equivalent
     /// `pisync.storage.v1.LogRecord` (fields in number order, packed columns), written by hand
     /// because this runs for every RecordSync, under the shard lock, and building the message
     /// costs an allocation per column (LogRecordCodecTests compares the two).
-    static func encode(_ events: [SyncEvent], lastAlertSequence: UInt64) -> [UInt8] {
+    static func encode(_ events: [SyncEvent], alerts: [FailureAlert] = []) -> [UInt8] {
+        let lastAlertSequence = alerts.last?.sequence ?? 0
         if let device = events.first?.deviceID, events.allSatisfy({ $0.deviceID == device }) {
             // One device, the usual record: no device table to build.
             var out = ProtobufWriter(capacity: 16 + device.utf8.count + events.count * 24)
@@ -18,6 +19,7 @@ enum LogRecordCodec {
             out.varint(UInt64(events.count))
             out.bytes.append(contentsOf: repeatElement(0, count: events.count))  // index 0 each
             out.columns(of: events)
+            out.alerts(alerts)
             return out.bytes
         }
         var deviceIDs: [String] = []
@@ -49,12 +51,14 @@ enum LogRecordCodec {
         for id in deviceIDs { out.deviceID(id) }
         out.packedVarints(4, deviceIndex.lazy.map { UInt64($0) })
         out.columns(of: events)
+        out.alerts(alerts)
         return out.bytes
     }
 
     /// The record's events grouped by device (each device's events in their logged order; the
-    /// order between devices does not matter to the store), and its alert sequence number.
-    static func decode(_ payload: ArraySlice<UInt8>) throws -> (devices: [DeviceRecord], lastAlertSequence: UInt64) {
+    /// order between devices does not matter to the store), its alert sequence number and its
+    /// alerts (none in records written before the alert history was logged).
+    static func decode(_ payload: ArraySlice<UInt8>) throws -> DecodedLogRecord {
         let record = try Pisync_Storage_V1_LogRecord(serializedBytes: Array(payload))
         let count = record.timestamps.count
         guard record.deviceIndex.count == count, record.totalFilesSynced.count == count,
@@ -71,7 +75,13 @@ enum LogRecordCodec {
                     timestamp: record.timestamps[index], filesSynced: record.totalFilesSynced[index],
                     errors: record.totalErrors[index], internetSpeed: record.internetSpeed[index]))
         }
-        return (devices, record.lastAlertSequence)
+        let alerts = try record.alerts.map { try FailureAlert($0) }
+        guard zip(alerts, alerts.dropFirst()).allSatisfy({ $0.sequence < $1.sequence }),
+            alerts.last.map({ $0.sequence == record.lastAlertSequence }) ?? true
+        else {
+            throw LogRecordError("alerts out of order or not ending at last_alert_sequence \(record.lastAlertSequence)")
+        }
+        return DecodedLogRecord(devices: devices, lastAlertSequence: record.lastAlertSequence, alerts: alerts)
     }
 }
 
@@ -94,6 +104,17 @@ extension ProtobufWriter {
         tag(3, .lengthDelimited)
         varint(UInt64(id.utf8.count))
         bytes.append(contentsOf: id.utf8)
+    }
+
+    /// `LogRecord.alerts` (field 9), rare: built with swift-protobuf.
+    fileprivate mutating func alerts(_ alerts: [FailureAlert]) {
+        for alert in alerts {
+            // Serializing a plain message into memory cannot fail.
+            guard let body = try? Pisync_Storage_V1_StoredAlert(alert).serializedBytes() as [UInt8] else { continue }
+            tag(9, .lengthDelimited)
+            varint(UInt64(body.count))
+            bytes.append(contentsOf: body)
+        }
     }
 
     /// The per-event columns, fields 5 to 8, packed.

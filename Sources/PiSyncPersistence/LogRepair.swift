@@ -43,7 +43,7 @@ public enum LogRepair {
         var report = Report()
         do {
             let snapshotSequence = try SnapshotFile(directory: directory).coveredLogSequence()
-            let scan = try LogScan.read(directory: directory, fileSystem: fileSystem, after: snapshotSequence) { _, _ in }
+            let scan = try LogScan.read(directory: directory, fileSystem: fileSystem, after: snapshotSequence) { _ in }
             if let torn = scan.tornTail {
                 try cut(torn.path, at: torn.offset, fileSystem: fileSystem)
                 report.tornTail = torn

@@ -33,7 +33,7 @@ public struct LogScan: Sendable {
     ///   ``WriteAheadLogError/unsupportedVersion(path:version:)`` for a newer segment.
     public static func read(
         directory: String, fileSystem: any StorageFileSystem = PosixFileSystem(), after snapshotSequence: UInt64,
-        replay: (_ devices: [DeviceRecord], _ lastAlertSequence: UInt64) -> Void
+        replay: (_ record: DecodedLogRecord) -> Void
     ) throws(WriteAheadLogError) -> LogScan {
         var scan = LogScan()
         do {
@@ -75,7 +75,7 @@ public struct LogScan: Sendable {
 
     private mutating func read(
         _ segment: LogSegment, isLast: Bool, supersededFrom: UInt64?, next: inout UInt64, after snapshotSequence: UInt64,
-        replay: (_ devices: [DeviceRecord], _ lastAlertSequence: UInt64) -> Void
+        replay: (_ record: DecodedLogRecord) -> Void
     ) throws(WriteAheadLogError) {
         do {
             guard var reader = try RecordFileReader(path: segment.path) else { return }
@@ -136,7 +136,7 @@ public struct LogScan: Sendable {
 
     private mutating func apply(
         _ body: [UInt8], at offset: Int64, of segment: LogSegment, next: inout UInt64, after snapshotSequence: UInt64,
-        replay: (_ devices: [DeviceRecord], _ lastAlertSequence: UInt64) -> Void
+        replay: (_ record: DecodedLogRecord) -> Void
     ) throws(WriteAheadLogError) {
         guard body.count >= 8 else { throw .corrupt(path: segment.path, offset: offset, reason: "record too short") }
         let sequence = body.withUnsafeBytes { UInt64(littleEndianAt: 0, of: $0) }
@@ -146,13 +146,13 @@ public struct LogScan: Sendable {
         next += 1
         lastSequence = sequence
         guard sequence > snapshotSequence else { return }
-        let decoded: (devices: [DeviceRecord], lastAlertSequence: UInt64)
+        let decoded: DecodedLogRecord
         do {
             decoded = try LogRecordCodec.decode(body[8...])
         } catch {
             throw .corrupt(path: segment.path, offset: offset, reason: "record \(sequence) does not decode: \(error)")
         }
-        replay(decoded.devices, decoded.lastAlertSequence)
+        replay(decoded)
         replayedRecords += 1
         replayedEvents += decoded.devices.reduce(0) { $0 + $1.events.count }
     }

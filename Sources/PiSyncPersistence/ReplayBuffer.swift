@@ -13,6 +13,7 @@ struct ReplayBuffer {
     private var records: [DeviceRecord] = []
     private var events = 0
     private var lastAlertSequence: UInt64 = 0
+    private var alerts: [FailureAlert] = []
 
     /// Applies to `store` whenever `limit` events are gathered (bounding the memory it takes).
     init(store: SyncStore, limit: Int = 2_000_000) {
@@ -20,8 +21,8 @@ struct ReplayBuffer {
         self.limit = limit
     }
 
-    mutating func add(_ replayed: [DeviceRecord], lastAlertSequence alertSequence: UInt64) {
-        for device in replayed {
+    mutating func add(_ record: DecodedLogRecord) {
+        for device in record.devices {
             if let index = devices[device.deviceID] {
                 records[index].events += device.events
             } else {
@@ -30,12 +31,15 @@ struct ReplayBuffer {
             }
             events += device.events.count
         }
-        lastAlertSequence = max(lastAlertSequence, alertSequence)
+        lastAlertSequence = max(lastAlertSequence, record.lastAlertSequence)
+        alerts += record.alerts
         if events >= limit { flush() }
     }
 
     mutating func flush() {
         store.replay(records, lastAlertSequence: lastAlertSequence)
+        store.restoreAlerts(alerts)
+        alerts = []
         devices = [:]
         records = []
         events = 0

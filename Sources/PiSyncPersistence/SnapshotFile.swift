@@ -8,19 +8,22 @@ import SwiftProtobuf
 ///
 /// Format 2: a 16-byte header (magic `PISYNCSS`, format version UInt32 LE, 4 reserved zero
 /// bytes), then framed records (``RecordFrame``), each body a tag byte and a message: one
-/// `SnapshotHeader` (tag 1), one `StoredDevice` per device (tag 2), one `SnapshotTrailer`
-/// (tag 3). It is written and read device by device, so the memory either needs is bounded by
-/// the largest device, not by the store. Format 1 (one `Snapshot` message after a 24-byte
-/// header) is still read.
+/// `SnapshotHeader` (tag 1), one `StoredDevice` per device (tag 2), from format 3 the alert
+/// history as `SnapshotAlerts` records (tag 4), one `SnapshotTrailer` (tag 3). It is written
+/// and read device by device, so the memory either needs is bounded by the largest device, not
+/// by the store. Formats 1 (one `Snapshot` message after a 24-byte header) and 2 (no alert
+/// history) are still read.
 ///
 /// A snapshot is replaced atomically: written to a temp file, fsync'd, renamed over the old
 /// one, and the directory fsync'd. These calls block: run them off event loops.
 public struct SnapshotFile: Sendable {
     /// The format version this build writes.
-    public static let formatVersion: UInt32 = 2
+    public static let formatVersion: UInt32 = 3
     static let magic = Array("PISYNCSS".utf8)
     static let headerSize = 16
-    enum Tag: UInt8 { case header = 1, device = 2, trailer = 3 }
+    enum Tag: UInt8 { case header = 1, device = 2, trailer = 3, alerts = 4 }
+    /// Alerts per `SnapshotAlerts` record: under 2 MB even with the longest device ids.
+    static let alertsPerRecord = 10_000
     /// Events per device record: about 12 MB at most, far under ``RecordFrame/maxBodySize``.
     public static let eventsPerRecord = 1 << 20
 
@@ -69,8 +72,16 @@ public struct SnapshotFile: Sendable {
                     summary.events += device.events.count
                 }
             }
-            // Read after the shards: every alert reflected in them is numbered at or below it.
-            summary.lastAlertSequence = store.currentAlertSequence
+            // Read after the shards: every alert reflected in them is numbered at or below it,
+            // and is in the history (numbered and kept under one lock).
+            let history = store.alertHistory
+            summary.lastAlertSequence = history.lastSequence
+            for start in stride(from: 0, to: history.alerts.count, by: Self.alertsPerRecord) {
+                let part = history.alerts[start..<min(history.alerts.count, start + Self.alertsPerRecord)]
+                try writer.append(record: .alerts, Pisync_Storage_V1_SnapshotAlerts.with {
+                    $0.alerts = part.map(Pisync_Storage_V1_StoredAlert.init)
+                })
+            }
             try writer.append(record: .trailer, Pisync_Storage_V1_SnapshotTrailer.with {
                 $0.devices = UInt64(summary.devices)
                 $0.events = UInt64(summary.events)
@@ -94,7 +105,7 @@ public struct SnapshotFile: Sendable {
     /// - Throws: ``SnapshotError`` when the file is damaged, newer than this build, or unreadable.
     public func load(into store: SyncStore) throws(SnapshotError) -> SnapshotSummary? {
         try reading { reader, version throws -> SnapshotSummary in
-            version == 2 ? try loadRecords(&reader, into: store) : try SnapshotFormat1.load(path: path, into: store)
+            version >= 2 ? try loadRecords(&reader, into: store) : try SnapshotFormat1.load(path: path, into: store)
         }
     }
 
@@ -102,7 +113,7 @@ public struct SnapshotFile: Sendable {
     /// is no snapshot, or for format 1).
     public func coveredLogSequence() throws(SnapshotError) -> UInt64 {
         try reading { reader, version throws -> UInt64 in
-            guard version == 2 else { return 0 }
+            guard version >= 2 else { return 0 }
             guard case .record(let body) = try reader.next(), body.first == Tag.header.rawValue else {
                 throw SnapshotError.corrupt(path: path, offset: Int64(Self.headerSize), reason: "no snapshot header record")
             }
@@ -110,7 +121,7 @@ public struct SnapshotFile: Sendable {
         } ?? 0
     }
 
-    /// Opens the snapshot, checks its magic and version (1 or 2) and hands the reader, past
+    /// Opens the snapshot, checks its magic and version (1 to 3) and hands the reader, past
     /// the header, to `body`; `nil` when there is no snapshot. Every error becomes a
     /// ``SnapshotError`` naming the file.
     private func reading<T>(_ body: (inout RecordFileReader, UInt32) throws -> T) throws(SnapshotError) -> T? {
@@ -121,9 +132,9 @@ public struct SnapshotFile: Sendable {
             }
             let version = start.withUnsafeBytes { UInt32(littleEndianAt: 8, of: $0) }
             switch version {
-            case 1, 2:
+            case 1...Self.formatVersion:
                 return try body(&reader, version)
-            case 3...255:
+            case Self.formatVersion + 1...255:
                 throw SnapshotError.unsupportedVersion(path: path, version: version)
             default:
                 throw SnapshotError.corrupt(path: path, offset: 8, reason: "format version \(version) is not one any build wrote")
@@ -174,6 +185,11 @@ public struct SnapshotFile: Sendable {
                     summary.devices += 1
                 }
                 summary.events += events.count
+            case .alerts:
+                if let complete = pending { store.restore(complete) }
+                pending = nil
+                let part = try Pisync_Storage_V1_SnapshotAlerts(serializedBytes: Array(message))
+                store.restoreAlerts(try part.alerts.map { try FailureAlert($0) })
             case .trailer:
                 if let complete = pending { store.restore(complete) }
                 pending = nil

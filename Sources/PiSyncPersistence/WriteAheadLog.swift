@@ -6,7 +6,7 @@ import Synchronization
 /// The write-ahead log: every change the store makes is appended here before it is
 /// acknowledged, and replayed after a crash.
 ///
-/// Appends only copy the record into a buffer, under a lock (the store calls ``append(_:lastAlertSequence:)``
+/// Appends only copy the record into a buffer, under a lock (the store calls ``append(_:alerts:)``
 /// with a shard lock held). Under ``FsyncPolicy/always`` one writer thread takes whatever
 /// connections appended meanwhile, writes it with one `write` and one `fdatasync`: group
 /// commit. Under `interval` and `never`, where a written record is durable, each event loop
@@ -104,8 +104,8 @@ public final class WriteAheadLog: SyncJournal, Sendable {
 
     // MARK: Appending
 
-    public func append(_ events: [SyncEvent], lastAlertSequence: UInt64) {
-        let payload = LogRecordCodec.encode(events, lastAlertSequence: lastAlertSequence)
+    public func append(_ events: [SyncEvent], alerts: [FailureAlert]) {
+        let payload = LogRecordCodec.encode(events, alerts: alerts)
         let (wasEmpty, size) = state.withLock { state in
             state.appended += 1
             appendedMirror.store(state.appended, ordering: .releasing)

@@ -92,10 +92,18 @@ public final class AlertBus: Sendable {
         var lost: UInt64
     }
 
-    /// Raises the last sequence number to that of a recovered store, so that a subscriber
-    /// resuming after a restart learns what it missed (the ring itself starts empty).
-    public func seed(lastSequence: UInt64) {
-        state.withLock { $0.lastSequence = max($0.lastSequence, lastSequence) }
+    /// Starts the bus where a recovered store left off: the alerts it kept (oldest first; the
+    /// newest `history` of them are held for resumes) and the last sequence number, so that a
+    /// subscriber resuming after a restart gets what it missed, or learns how much was lost.
+    public func seed(history alerts: [FailureAlert] = [], lastSequence: UInt64) {
+        let kept = alerts.suffix(historyCapacity).map(EncodedAlert.init)
+        state.withLock { state in
+            for alert in kept where alert.sequence > (state.recent.last?.sequence ?? 0) {
+                if state.recent.count == historyCapacity { state.recent.removeFirst() }
+                state.recent.append(alert)
+            }
+            state.lastSequence = max(state.lastSequence, lastSequence, kept.last?.sequence ?? 0)
+        }
     }
 
     /// Registers `subscription`, held (nothing reaches its channel until it is released, after

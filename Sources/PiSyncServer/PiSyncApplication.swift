@@ -48,7 +48,8 @@ public struct PiSyncApplication: Sendable {
                 "dropped a log record cut short by a crash: \(torn.bytesDropped) bytes at offset \(torn.offset) of \(torn.path)")
         }
         logger.info("recovered \(configuration.dataDirectory): \(recovery)")
-        bus.seed(lastSequence: store.currentAlertSequence)
+        let history = store.alertHistory
+        bus.seed(history: history.alerts, lastSequence: history.lastSequence)
         self.lock = lock
         self.store = store
         self.bus = bus

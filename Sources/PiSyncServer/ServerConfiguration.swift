@@ -69,7 +69,7 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     /// Consecutive failures that raise an alert.
     public var alertThreshold: Int = 3
     /// Recent alerts kept for subscribers that resume with `from_sequence`.
-    public var alertHistory: Int = 10_000
+    public var alertHistory: Int = StoreConfiguration.defaultAlertHistory
     /// Time between periodic snapshots.
     public var snapshotInterval: Duration = .seconds(30)
     /// Earliest accepted event timestamp, Unix ms (default 2000-01-01).
@@ -101,7 +101,8 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     public var storeConfiguration: StoreConfiguration {
         StoreConfiguration(
             alertThreshold: alertThreshold,
-            validator: EventValidator(minTimestamp: minTimestamp, maxFutureSkewMillis: maxFutureSkewMillis))
+            validator: EventValidator(minTimestamp: minTimestamp, maxFutureSkewMillis: maxFutureSkewMillis),
+            alertHistory: alertHistory)
     }
 
     /// The write-ahead log settings these imply.

@@ -5,7 +5,7 @@
 /// journal in the order they were applied. It must be quick and must not block on I/O: it
 /// hands the record to a writer, it does not write it.
 public protocol SyncJournal: Sendable {
-    /// Records `events`, newly stored in one shard in this order, and the highest alert
-    /// sequence number they raised (0 when they raised none).
-    func append(_ events: [SyncEvent], lastAlertSequence: UInt64)
+    /// Records `events`, newly stored in one shard in this order, and the alerts and recovery
+    /// notices they raised, numbered, in sequence order (usually none).
+    func append(_ events: [SyncEvent], alerts: [FailureAlert])
 }

@@ -18,7 +18,8 @@ public final class SyncStore: Sendable {
     public let configuration: StoreConfiguration
     private let shards: [Shard]
     private let failureIndex = Mutex(FailureIndex())
-    private let lastAlertSequence: Mutex<UInt64>
+    /// The last alert sequence number and the alert history, numbered and journaled together.
+    private let alerts: Mutex<AlertState>
     private let onAlert: @Sendable (FailureAlert) -> Void
     private let journal: (any SyncJournal)?
     private let changes = Atomic<UInt64>(0)
@@ -36,7 +37,7 @@ public final class SyncStore: Sendable {
     ) {
         self.configuration = configuration
         self.shards = (0..<configuration.shardCount).map { _ in Shard() }
-        self.lastAlertSequence = Mutex(lastAlertSequence)
+        self.alerts = Mutex(AlertState(lastSequence: lastAlertSequence, history: AlertHistory(capacity: configuration.alertHistory)))
         self.journal = journal
         self.onAlert = onAlert
     }
@@ -198,7 +199,7 @@ public final class SyncStore: Sendable {
         var outcome = applied.outcome
         guard !applied.stored.isEmpty else { return outcome }
         if applied.due.isEmpty {
-            journal?.append(applied.stored, lastAlertSequence: 0)
+            journal?.append(applied.stored, alerts: [])
         } else {
             outcome.alerts = publish(applied.due, journaling: applied.stored)
         }
@@ -219,14 +220,15 @@ public final class SyncStore: Sendable {
     /// them for `onAlert`, under one lock, so that subscribers see sequence numbers in
     /// increasing order and only after the journal holds their cause.
     private func publish(_ alerts: [FailureAlert], journaling events: [SyncEvent]) -> [FailureAlert] {
-        lastAlertSequence.withLock { sequence in
+        self.alerts.withLock { state in
             let numbered = alerts.map { alert in
-                sequence += 1
+                state.lastSequence += 1
                 var numbered = alert
-                numbered.sequence = sequence
+                numbered.sequence = state.lastSequence
                 return numbered
             }
-            journal?.append(events, lastAlertSequence: sequence)
+            journal?.append(events, alerts: numbered)
+            state.history.append(contentsOf: numbered)
             outbox.enqueue(numbered)
             return numbered
         }
@@ -290,7 +292,22 @@ public final class SyncStore: Sendable {
 
     /// Raises the last alert sequence number to `sequence` when it is lower (restore, replay).
     public func raiseAlertSequence(to sequence: UInt64) {
-        lastAlertSequence.withLock { $0 = max($0, sequence) }
+        alerts.withLock { $0.lastSequence = max($0.lastSequence, sequence) }
+    }
+
+    /// Puts alerts read back from a snapshot or the log into the alert history (those it holds
+    /// already are skipped) and raises the last sequence number to theirs.
+    public func restoreAlerts(_ restored: [FailureAlert]) {
+        guard let last = restored.last else { return }
+        alerts.withLock { state in
+            state.history.append(contentsOf: restored)
+            state.lastSequence = max(state.lastSequence, last.sequence)
+        }
+    }
+
+    /// The last alert sequence number and the alert history, oldest first, read together.
+    public var alertHistory: (lastSequence: UInt64, alerts: [FailureAlert]) {
+        alerts.withLock { ($0.lastSequence, $0.history.alerts) }
     }
 
     /// Independent shards the devices are spread over.
@@ -304,7 +321,7 @@ public final class SyncStore: Sendable {
     }
 
     /// The sequence number of the last alert published.
-    public var currentAlertSequence: UInt64 { lastAlertSequence.withLock { $0 } }
+    public var currentAlertSequence: UInt64 { alerts.withLock { $0.lastSequence } }
 
     private func shard(of deviceID: String) -> Shard {
         shards[shardIndex(of: deviceID)]
@@ -328,4 +345,10 @@ struct ShardState: Sendable {
 /// One lock and the devices behind it.
 final class Shard: Sendable {
     let state = Mutex(ShardState())
+}
+
+/// The store's alert numbering: the last number given and the history of what it was given to.
+private struct AlertState {
+    var lastSequence: UInt64
+    var history: AlertHistory
 }

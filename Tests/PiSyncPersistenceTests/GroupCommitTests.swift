@@ -27,7 +27,7 @@ struct GroupCommitTests {
                 group.addTask {
                     var failures = 0
                     for index in 0..<Self.appendsPerTask {
-                        log.append([event("task-\(task)", .success, at: Int64(index))], lastAlertSequence: 0)
+                        log.append([event("task-\(task)", .success, at: Int64(index))], alerts: [])
                         // Another task may have appended since: waiting for the later number
                         // covers this record too.
                         if case .failure = await log.durability(of: log.appendedSequence) { failures += 1 }
@@ -106,7 +106,7 @@ struct GroupCommitTests {
             // Once quiet, a record written alone is synced by the timer, with no further append.
             try await Task.sleep(for: .milliseconds(200))
             let quiet = fileSystem.syncs
-            log.append([event("alone", .success, at: 1)], lastAlertSequence: 0)
+            log.append([event("alone", .success, at: 1)], alerts: [])
             #expect(try await log.durability(of: log.appendedSequence).get() == ())
             #expect(await eventually { fileSystem.syncs > quiet })
             await log.close()

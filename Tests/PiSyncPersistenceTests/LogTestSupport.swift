@@ -171,8 +171,8 @@ func segmentPaths(in directory: String) throws -> [String] {
 /// Reads the log of `directory` the way recovery does, collecting the events of every record.
 func scanLog(_ directory: String, after snapshotSequence: UInt64 = 0) throws -> (scan: LogScan, events: [[SyncEvent]]) {
     var events: [[SyncEvent]] = []
-    let scan = try LogScan.read(directory: directory, after: snapshotSequence) { devices, _ in
-        events.append(devices.flatMap { device in device.events.map { $0.event(of: device.deviceID) } })
+    let scan = try LogScan.read(directory: directory, after: snapshotSequence) { record in
+        events.append(record.devices.flatMap { device in device.events.map { $0.event(of: device.deviceID) } })
     }
     return (scan, events)
 }

@@ -23,10 +23,10 @@ struct SnapshotAheadOfLogTests {
             _ = try SnapshotFile(directory: directory).write(first.store, logSequence: 8, takenAt: testNow)
 
             // The next run starts segment 9 and dies before deleting segment 1.
-            let scan = try LogScan.read(directory: directory, after: 8) { _, _ in }
+            let scan = try LogScan.read(directory: directory, after: 8) { _ in }
             let log = WriteAheadLog(configuration: .init(directory: directory))
             try log.open(after: scan, snapshotSequence: 8)
-            log.append([event("pi", .failed, at: 9)], lastAlertSequence: 0)
+            log.append([event("pi", .failed, at: 9)], alerts: [])
             _ = await log.durability(of: 9)
             await log.close()
             #expect(try segmentPaths(in: directory).count == 2)

@@ -65,17 +65,19 @@ struct SnapshotFileTests {
             let restored = SyncStore(configuration: StoreConfiguration(alertThreshold: 2))
             #expect(try file.load(into: restored) == written)
             #expect(restored.observableState == store.observableState)
+            #expect(restored.alertHistory.alerts == store.alertHistory.alerts)
+            #expect(restored.alertHistory.alerts.map(\.deviceID) == ["pi"])
         }
     }
 
-    @Test("the file is the documented header, a header record, a record per device and a trailer")
+    @Test("the file is the documented header, a header record, a record per device, the alert history and a trailer")
     func fileLayout() throws {
         try withScratch { directory in
             let file = SnapshotFile(directory: directory)
             let summary = try file.write(Self.sampleStore(), logSequence: 9, takenAt: 555)
             let bytes = try readBytes(file.path)
             #expect(Array(bytes[0..<8]) == Array("PISYNCSS".utf8))
-            #expect(Array(bytes[8..<12]) == [2, 0, 0, 0])  // version 2, little-endian
+            #expect(Array(bytes[8..<12]) == [3, 0, 0, 0])  // version 3, little-endian
             #expect(Array(bytes[12..<16]) == [0, 0, 0, 0])  // reserved
 
             let records = framedRecords(in: bytes)
@@ -83,7 +85,7 @@ struct SnapshotFileTests {
             for record in records {
                 #expect(record.checksum == CRC32.checksum(record.body), "CRC-32 of the record at \(record.offset)")
             }
-            #expect(records.map { $0.body.first } == [1, 2, 2, 3])
+            #expect(records.map { $0.body.first } == [1, 2, 2, 4, 3])
 
             let header = try Pisync_Storage_V1_SnapshotHeader(serializedBytes: Array(records[0].body.dropFirst()))
             #expect(header.logSequence == 9)
@@ -96,7 +98,12 @@ struct SnapshotFileTests {
             #expect(pi.totalFilesSynced == [0, 0])
             #expect(pi.internetSpeed == [12.5, 12.5])
             #expect(pi.streakAlerted)
-            let trailer = try Pisync_Storage_V1_SnapshotTrailer(serializedBytes: Array(records[3].body.dropFirst()))
+            let alerts = try Pisync_Storage_V1_SnapshotAlerts(serializedBytes: Array(records[3].body.dropFirst()))
+            #expect(alerts.alerts.map(\.sequence) == [1])
+            #expect(alerts.alerts.first?.deviceID == "pi")
+            #expect(alerts.alerts.first?.consecutiveFailures == 2)
+            #expect(alerts.alerts.first?.lastFailureTimestamp == t0 + 2)
+            let trailer = try Pisync_Storage_V1_SnapshotTrailer(serializedBytes: Array(records[4].body.dropFirst()))
             #expect(trailer.devices == 2)
             #expect(trailer.events == 3)
             #expect(trailer.lastAlertSequence == 1)
@@ -107,11 +114,11 @@ struct SnapshotFileTests {
     @Test("the sample is intact")
     func sampleLoads() throws {
         #expect(try load(Self.sample.bytes)?.logSequence == 17)
-        #expect(Self.sample.records.count == 4)
+        #expect(Self.sample.records.count == 5)
     }
 
-    // Record 0 is the header record, 1 and 2 the devices, 3 the trailer.
-    @Test("a flipped byte anywhere in a record is corrupt at that record's offset", arguments: 0..<4)
+    // Record 0 is the header record, 1 and 2 the devices, 3 the alert history, 4 the trailer.
+    @Test("a flipped byte anywhere in a record is corrupt at that record's offset", arguments: 0..<5)
     func flippedRecordByte(index: Int) throws {
         let record = Self.sample.records[index]
         // The length (one more or less; 2 GiB more), the checksum, the tag byte, the body's
@@ -157,7 +164,25 @@ struct SnapshotFileTests {
         expectCorrupt(at: 8) { $0.replaceSubrange(8..<12, with: littleEndian(version)) }
     }
 
-    @Test("a newer format version is refused", arguments: [UInt32(3), 7, 255])
+    @Test("a format 2 snapshot (before the alert history was kept) still loads, with an empty history")
+    func formatTwo() throws {
+        let records = Self.sample.records
+        var bytes = Self.sample.bytes
+        bytes.removeSubrange(records[3].offset..<records[3].end)
+        bytes.replaceSubrange(8..<12, with: littleEndian(UInt32(2)))
+        let restored = SyncStore(configuration: StoreConfiguration(alertThreshold: 2))
+        try withScratch { directory in
+            try PosixFileSystem().createDirectories(directory)
+            let file = SnapshotFile(directory: directory)
+            try writeBytes(bytes, to: file.path)
+            #expect(try file.load(into: restored)?.lastAlertSequence == 1)
+        }
+        #expect(restored.observableState == Self.sampleStore().observableState)
+        #expect(restored.alertHistory.alerts.isEmpty)
+        #expect(restored.currentAlertSequence == 1)
+    }
+
+    @Test("a newer format version is refused", arguments: [UInt32(4), 7, 255])
     func newerVersion(version: UInt32) {
         let error = #expect(throws: SnapshotError.self) {
             var bytes = Self.sample.bytes

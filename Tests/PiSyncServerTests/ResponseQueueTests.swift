@@ -10,7 +10,7 @@ struct ResponseQueueTests {
     /// A log with one record appended and none durable (never opened: no writer runs).
     static func logWithPendingRecord() -> WriteAheadLog {
         let log = WriteAheadLog(configuration: .init(directory: "/nonexistent"))
-        log.append([SyncEvent(deviceID: "pi", timestamp: 1, filesSynced: 1, errors: 0, internetSpeed: 1)], lastAlertSequence: 0)
+        log.append([SyncEvent(deviceID: "pi", timestamp: 1, filesSynced: 1, errors: 0, internetSpeed: 1)], alerts: [])
         return log
     }
 

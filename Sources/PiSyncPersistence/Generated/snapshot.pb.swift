@@ -128,6 +128,21 @@ nonisolated struct Pisync_Storage_V1_SnapshotTrailer: Sendable {
   init() {}
 }
 
+/// Part of the alert history (--alert-history), oldest first, read with the trailer's
+/// last_alert_sequence; a long history takes several consecutive records. Recovery adds the
+/// alerts of the log records after the snapshot to it.
+nonisolated struct Pisync_Storage_V1_SnapshotAlerts: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var alerts: [Pisync_Storage_V1_StoredAlert] = []
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "pisync.storage.v1"
@@ -347,6 +362,36 @@ nonisolated extension Pisync_Storage_V1_SnapshotTrailer: SwiftProtobuf.Message, 
     if lhs.devices != rhs.devices {return false}
     if lhs.events != rhs.events {return false}
     if lhs.lastAlertSequence != rhs.lastAlertSequence {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pisync_Storage_V1_SnapshotAlerts: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".SnapshotAlerts"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}alerts\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.alerts) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.alerts.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.alerts, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pisync_Storage_V1_SnapshotAlerts, rhs: Pisync_Storage_V1_SnapshotAlerts) -> Bool {
+    if lhs.alerts != rhs.alerts {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -50,6 +50,59 @@ nonisolated struct Pisync_Storage_V1_LogRecord: Sendable {
 
   var internetSpeed: [Float] = []
 
+  /// The alerts and recovery notices these events raised, numbered (their highest number is
+  /// last_alert_sequence). Recovery rebuilds the alert history from them.
+  var alerts: [Pisync_Storage_V1_StoredAlert] = []
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+/// An alert or a recovery notice, as subscribers were sent it (pisync.v1 FailureAlert or
+/// DeviceRecovered).
+nonisolated struct Pisync_Storage_V1_StoredAlert: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var sequence: UInt64 = 0
+
+  var deviceID: String = String()
+
+  var consecutiveFailures: UInt32 = 0
+
+  var firstFailureTimestamp: Int64 = 0
+
+  var lastFailureTimestamp: Int64 = 0
+
+  /// Present on a recovery notice: the sync that ended the alerted run.
+  var recovery: Pisync_Storage_V1_StoredRecovery {
+    get {_recovery ?? Pisync_Storage_V1_StoredRecovery()}
+    set {_recovery = newValue}
+  }
+  /// Returns true if `recovery` has been explicitly set.
+  var hasRecovery: Bool {self._recovery != nil}
+  /// Clears the value of `recovery`. Subsequent reads from it will return its default value.
+  mutating func clearRecovery() {self._recovery = nil}
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+
+  fileprivate var _recovery: Pisync_Storage_V1_StoredRecovery? = nil
+}
+
+nonisolated struct Pisync_Storage_V1_StoredRecovery: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var timestamp: Int64 = 0
+
+  /// pisync.v1 SyncStatus numbering: 1 success, 2 partial.
+  var syncStatus: UInt32 = 0
+
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   init() {}
@@ -61,7 +114,7 @@ fileprivate nonisolated let _protobuf_package = "pisync.storage.v1"
 
 nonisolated extension Pisync_Storage_V1_LogRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".LogRecord"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{4}\u{2}last_alert_sequence\0\u{3}device_ids\0\u{3}device_index\0\u{1}timestamps\0\u{3}total_files_synced\0\u{3}total_errors\0\u{3}internet_speed\0\u{c}\u{1}\u{1}")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{4}\u{2}last_alert_sequence\0\u{3}device_ids\0\u{3}device_index\0\u{1}timestamps\0\u{3}total_files_synced\0\u{3}total_errors\0\u{3}internet_speed\0\u{1}alerts\0\u{c}\u{1}\u{1}")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -76,6 +129,7 @@ nonisolated extension Pisync_Storage_V1_LogRecord: SwiftProtobuf.Message, SwiftP
       case 6: try { try decoder.decodeRepeatedUInt32Field(value: &self.totalFilesSynced) }()
       case 7: try { try decoder.decodeRepeatedUInt32Field(value: &self.totalErrors) }()
       case 8: try { try decoder.decodeRepeatedFloatField(value: &self.internetSpeed) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.alerts) }()
       default: break
       }
     }
@@ -103,6 +157,9 @@ nonisolated extension Pisync_Storage_V1_LogRecord: SwiftProtobuf.Message, SwiftP
     if !self.internetSpeed.isEmpty {
       try visitor.visitPackedFloatField(value: self.internetSpeed, fieldNumber: 8)
     }
+    if !self.alerts.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.alerts, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -114,6 +171,101 @@ nonisolated extension Pisync_Storage_V1_LogRecord: SwiftProtobuf.Message, SwiftP
     if lhs.totalFilesSynced != rhs.totalFilesSynced {return false}
     if lhs.totalErrors != rhs.totalErrors {return false}
     if lhs.internetSpeed != rhs.internetSpeed {return false}
+    if lhs.alerts != rhs.alerts {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pisync_Storage_V1_StoredAlert: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".StoredAlert"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{3}device_id\0\u{3}consecutive_failures\0\u{3}first_failure_timestamp\0\u{3}last_failure_timestamp\0\u{1}recovery\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.sequence) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.deviceID) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.consecutiveFailures) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.firstFailureTimestamp) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.lastFailureTimestamp) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._recovery) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.sequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sequence, fieldNumber: 1)
+    }
+    if !self.deviceID.isEmpty {
+      try visitor.visitSingularStringField(value: self.deviceID, fieldNumber: 2)
+    }
+    if self.consecutiveFailures != 0 {
+      try visitor.visitSingularUInt32Field(value: self.consecutiveFailures, fieldNumber: 3)
+    }
+    if self.firstFailureTimestamp != 0 {
+      try visitor.visitSingularInt64Field(value: self.firstFailureTimestamp, fieldNumber: 4)
+    }
+    if self.lastFailureTimestamp != 0 {
+      try visitor.visitSingularInt64Field(value: self.lastFailureTimestamp, fieldNumber: 5)
+    }
+    try { if let v = self._recovery {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pisync_Storage_V1_StoredAlert, rhs: Pisync_Storage_V1_StoredAlert) -> Bool {
+    if lhs.sequence != rhs.sequence {return false}
+    if lhs.deviceID != rhs.deviceID {return false}
+    if lhs.consecutiveFailures != rhs.consecutiveFailures {return false}
+    if lhs.firstFailureTimestamp != rhs.firstFailureTimestamp {return false}
+    if lhs.lastFailureTimestamp != rhs.lastFailureTimestamp {return false}
+    if lhs._recovery != rhs._recovery {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pisync_Storage_V1_StoredRecovery: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".StoredRecovery"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}timestamp\0\u{3}sync_status\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.timestamp) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.syncStatus) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.timestamp != 0 {
+      try visitor.visitSingularInt64Field(value: self.timestamp, fieldNumber: 1)
+    }
+    if self.syncStatus != 0 {
+      try visitor.visitSingularUInt32Field(value: self.syncStatus, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pisync_Storage_V1_StoredRecovery, rhs: Pisync_Storage_V1_StoredRecovery) -> Bool {
+    if lhs.timestamp != rhs.timestamp {return false}
+    if lhs.syncStatus != rhs.syncStatus {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
