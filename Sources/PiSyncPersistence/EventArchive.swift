@@ -80,8 +80,11 @@ public struct EventArchive: Sendable {
         try fileSystem.syncDirectory(directory)
     }
 
-    /// Whether a pass is pending (appended, not yet committed by a snapshot).
-    public var hasPendingPass: Bool { exists(pendingPath) }
+    /// The number of the pass pending (appended, not yet committed by a snapshot), if any.
+    public func pendingCycle() -> UInt64? {
+        guard exists(pendingPath) else { return nil }
+        return (try? readPending())?.cycle ?? .max
+    }
 
     /// Brings the archive back to the state of the snapshot that was loaded, whose last pass
     /// is `committedCycle`: a newer pending pass is rolled back (its files cut to their lengths
