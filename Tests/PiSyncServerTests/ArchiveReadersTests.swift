@@ -11,7 +11,7 @@ struct ArchiveReadersTests {
     static func makeArchive(in directory: URL) throws -> (files: [String], events: [SyncEvent]) {
         let data = directory.appendingPathComponent("data").path
         let store = SyncStore()
-        let start: Int64 = 1_795_824_000_000  // 2026-11-27T22:00:00Z
+        let start: Int64 = 1_795_816_800_000  // 2026-11-27T22:00:00Z
         for device in ["pibook-1", "pibox-22"] {
             store.record(
                 (0..<10).map { index in

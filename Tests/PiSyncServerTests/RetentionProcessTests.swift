@@ -9,12 +9,12 @@ import Testing
 /// them, and a `kill -9` loses and duplicates nothing.
 @Suite("retention and archiving, as a process", .serialized, .timeLimit(.minutes(3)))
 struct RetentionProcessTests {
-    static let base: Int64 = 1_795_852_800_000  // 2026-11-28T06:00:00Z
+    static let base: Int64 = 1_795_852_800_000  // 2026-11-28T08:00:00Z
 
     static func event(_ device: String, _ index: Int) -> Pisync_V1_SyncEvent {
         .with {
             $0.deviceID = device
-            $0.timestamp = base + Int64(index) * 3_600_000  // hourly: 18 on 11-28, the rest on 11-29
+            $0.timestamp = base + Int64(index) * 3_600_000  // hourly: 16 on 11-28, the rest on 11-29
             $0.totalFilesSynced = index % 4 == 0 ? 0 : 5
             $0.totalErrors = index % 4 == 0 ? 2 : 0
             $0.internetSpeed = Float(index)
@@ -54,7 +54,7 @@ struct RetentionProcessTests {
         let history = try await ProgramRun.run(
             ServeProcess.executable, ["history", "pibox-7", "--server", "127.0.0.1:\(first.port)"])
         #expect(history.output.contains("30 events"), "\(history.output)")
-        #expect(history.output.contains("the oldest 25 (up to 2026-11-29T06:00:00.000Z) are archived"), "\(history.output)")
+        #expect(history.output.contains("the oldest 25 (up to 2026-11-29T08:00:00.000Z) are archived"), "\(history.output)")
 
         // Read while the server runs.
         let json = try await ProgramRun.run(ServeProcess.executable, ["archive", "read", "--data-dir", data, "--json"])
@@ -68,8 +68,8 @@ struct RetentionProcessTests {
         let day = try await ProgramRun.run(
             ServeProcess.executable, ["archive", "read", "--data-dir", data, "--day", "2026-11-28", "--device", "pibox-7"])
         #expect(day.status == 0)
-        #expect(day.output.contains("18 archived events in \(data)/archive"), "\(day.output)")
-        #expect(day.output.contains("pibox-7  2026-11-28T06:00:00.000Z  failed"), "\(day.output)")
+        #expect(day.output.contains("16 archived events in \(data)/archive"), "\(day.output)")
+        #expect(day.output.contains("pibox-7  2026-11-28T08:00:00.000Z  failed"), "\(day.output)")
         let bad = try await ProgramRun.run(ServeProcess.executable, ["archive", "read", "--data-dir", data, "--day", "2026-13-01"])
         #expect(bad.status != 0 && bad.output.contains("day must be a date YYYY-MM-DD, got '2026-13-01'"), "\(bad.output)")
         client.close()
@@ -86,6 +86,24 @@ struct RetentionProcessTests {
         try await second.stop()
     }
 
+    @Test("the retention settings come from the flag or PISYNC_*, and an out-of-range value names the flag")
+    func settings() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fromEnvironment = try await ServeProcess(
+            in: directory, arguments: ["--data-dir", "data"],
+            environment: ["PISYNC_RETAIN_DAYS": "30", "PISYNC_RETAIN_EVENTS_PER_DEVICE": "1000"])
+        #expect(fromEnvironment.log.contains("retain_days=30 retain_events_per_device=1000"), "\(fromEnvironment.log)")
+        #expect(try await fromEnvironment.stop() == 0)
+        let off = try await ServeProcess(in: directory, arguments: ["--data-dir", "data"])
+        #expect(off.log.contains("retain_days=0 retain_events_per_device=0"), "\(off.log)")
+        #expect(try await off.stop() == 0)
+        let refused = try await ServeProcess(
+            in: directory, arguments: ["--data-dir", "data", "--retain-days", "40000"], waitForListening: false)
+        #expect(try await refused.waitForExit() != 0)
+        #expect(refused.log.contains("retain-days must be between 0 (no limit) and 36500, got 40000"), "\(refused.log)")
+    }
+
     @Test("kill -9 while events move to the archive: nothing acknowledged is lost, nothing archived twice")
     func killNineDuringArchiving() async throws {
         let directory = try makeTemporaryDirectory()
@@ -97,6 +115,7 @@ struct RetentionProcessTests {
         ]
         let cycles = Int(ProcessInfo.processInfo.environment["PISYNC_CRASH_CYCLES"] ?? "") ?? 6
         var archivedInAll = 0
+        var rolledBack = 0  // cycles whose kill landed inside a pass
         for cycle in 0..<cycles {
             let server = try await ServeProcess(in: directory, arguments: arguments)
             let ledgers = (0..<4).map { CrashRecoveryTests.Ledger(device: "retain-c\(cycle)-w\($0)") }
@@ -129,10 +148,11 @@ struct RetentionProcessTests {
                 }
                 archivedInAll += archived.count
             }
+            if restarted.log.contains("rolled back") { rolledBack += 1 }
             client.close()
             try await restarted.stop(SIGKILL)
         }
         #expect(archivedInAll > 0, "nothing was archived; the test proves little")
-        print("kill -9 with retention: \(cycles) cycles, \(archivedInAll) events archived, none lost or doubled")
+        print("kill -9 with retention: \(cycles) cycles (\(rolledBack) rolled a pass back), \(archivedInAll) events archived, none lost or doubled")
     }
 }

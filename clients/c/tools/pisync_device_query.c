@@ -157,6 +157,7 @@ int command_archive(const arguments *args)
     pisync_event e;
     pisync_error err;
     unsigned long long count = 0;
+    pisync_status status;
     int done = 0, rc;
     char when[40];
 
@@ -168,7 +169,7 @@ int command_archive(const arguments *args)
     }
     printf("%-20s  %-14s  %-24s  %-7s  %10s  %10s  %10s\n", "DEVICE", "TIMESTAMP_MS", "TIME_UTC",
            "STATUS", "FILES", "ERRORS", "SPEED_MBPS");
-    while (pisync_archive_next(archive, &e, &done, &err) == PISYNC_OK && !done) {
+    while ((status = pisync_archive_next(archive, &e, &done, &err)) == PISYNC_OK && !done) {
         if (args->device != NULL && strcmp(args->device, e.device_id) != 0)
             continue;
         format_utc(e.timestamp, when, sizeof when);
@@ -178,7 +179,7 @@ int command_archive(const arguments *args)
         count++;
     }
     pisync_archive_close(archive);
-    if (!done) {
+    if (status != PISYNC_OK) {
         print_error("cannot read the archive", &err);
         return EXIT_LOCAL_IO;
     }
