@@ -14,7 +14,7 @@ public struct ArchiveReader: Sendable {
 
     /// The days that have a file, ascending (none when there is no archive yet).
     public func days() throws(StorageIOError) -> [ArchiveDay] {
-        guard exists(directory) else { return [] }
+        guard FileProbe.exists(directory) else { return [] }
         return try PosixFileSystem().fileNames(in: directory)
             .filter { $0.hasSuffix(EventArchive.fileSuffix) }
             .compactMap { ArchiveDay($0.dropLast(EventArchive.fileSuffix.count)) }

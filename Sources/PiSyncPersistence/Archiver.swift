@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import PiSyncStore
 
 /// One retention pass: the events a ``RetentionPolicy`` no longer keeps in memory are appended
@@ -31,9 +28,10 @@ public struct Archiver: Sendable {
 
     /// Moves what is due at `now` (server clock, Unix ms) to the archive.
     /// - Returns: the events moved; 0 when nothing was due or a pass is still pending.
-    /// - Throws: an I/O error from the archive; nothing has left memory then.
+    /// - Throws: ``StorageIOError`` from the archive (nothing has left memory then), or
+    ///   ``ArchiveError`` when a pending pass's record cannot be read.
     @discardableResult
-    public func pass(now: Int64) throws(StorageIOError) -> Int {
+    public func pass(now: Int64) throws -> Int {
         guard policy.isEnabled else { return 0 }
         if let pending = archive.pendingCycle() {
             // Its events left memory and its snapshot is not written yet: wait for it.
@@ -55,14 +53,8 @@ public struct Archiver: Sendable {
         return moved
     }
 
-    private func rollBack() throws(StorageIOError) {
-        do {
-            try archive.recover(committedCycle: store.archiveCycle)
-        } catch let error as StorageIOError {
-            throw error
-        } catch {
-            throw StorageIOError(operation: "read", path: archive.directory + "/PENDING", errno: EIO)
-        }
+    private func rollBack() throws {
+        try archive.recover(committedCycle: store.archiveCycle)
     }
 
     /// Forgets the pending pass; call once a snapshot written after it is durable.

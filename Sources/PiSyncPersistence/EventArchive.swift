@@ -60,10 +60,10 @@ public struct EventArchive: Sendable {
         }
         guard !byDay.isEmpty else { return 0 }
         let days = byDay.keys.sorted()
-        let created = !exists(directory)
+        let created = !FileProbe.exists(directory)
         try fileSystem.createDirectories(directory)
         if created { try fileSystem.syncDirectory(dataDirectory) }
-        let sizes = try days.map { day throws(StorageIOError) in (day, try fileSize(path(of: day))) }
+        let sizes = try days.map { day throws(StorageIOError) in (day, try FileProbe.size(path(of: day))) }
         try writePending(cycle: cycle, sizes: sizes)
         for (day, size) in sizes {
             let header = size == 0 ? Self.magic + Self.formatVersion.littleEndianBytes + [0, 0, 0, 0] : []
@@ -82,7 +82,7 @@ public struct EventArchive: Sendable {
 
     /// The number of the pass pending (appended, not yet committed by a snapshot), if any.
     public func pendingCycle() -> UInt64? {
-        guard exists(pendingPath) else { return nil }
+        guard FileProbe.exists(pendingPath) else { return nil }
         return (try? readPending())?.cycle ?? .max
     }
 
@@ -93,7 +93,7 @@ public struct EventArchive: Sendable {
     /// - Throws: ``ArchiveError`` when `PENDING` is unreadable, or I/O errors.
     @discardableResult
     public func recover(committedCycle: UInt64) throws -> UInt64? {
-        guard exists(pendingPath) else { return nil }
+        guard FileProbe.exists(pendingPath) else { return nil }
         let pending = try readPending()
         if pending.cycle <= committedCycle {
             try commit(through: committedCycle)
@@ -105,7 +105,7 @@ public struct EventArchive: Sendable {
                 try fileSystem.remove(path)
                 continue
             }
-            guard exists(path) else { continue }
+            guard FileProbe.exists(path) else { continue }
             let descriptor = try fileSystem.openForAppend(path)
             defer { fileSystem.close(descriptor) }
             try fileSystem.truncate(descriptor, to: size, path: path)
@@ -147,7 +147,7 @@ public struct EventArchive: Sendable {
 
     private func readPending() throws -> (cycle: UInt64, sizes: [(String, Int64)]) {
         let damaged = { (reason: String) in ArchiveError(path: pendingPath, offset: 0, reason: reason) }
-        guard let text = readWholeFile(pendingPath) else { throw damaged("cannot be read") }
+        guard let text = FileProbe.text(pendingPath) else { throw damaged("cannot be read") }
         let lines = text.split(separator: "\n")
         guard let first = lines.first, first.hasPrefix("pisync-archive-pass "),
             let cycle = UInt64(first.dropFirst("pisync-archive-pass ".count))
@@ -172,34 +172,4 @@ extension SyncStatus {
         case .failed: 3
         }
     }
-}
-
-/// Whether `path` exists.
-func exists(_ path: String) -> Bool {
-    var status = stat()
-    return stat(path, &status) == 0
-}
-
-/// The size of `path`; 0 when it does not exist.
-func fileSize(_ path: String) throws(StorageIOError) -> Int64 {
-    var status = stat()
-    guard stat(path, &status) == 0 else {
-        if errno == ENOENT { return 0 }
-        throw StorageIOError(operation: "stat", path: path, errno: errno)
-    }
-    return Int64(status.st_size)
-}
-
-/// A small file's text; `nil` when it cannot be read.
-func readWholeFile(_ path: String) -> String? {
-    guard let file = fopen(path, "r") else { return nil }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let read = fread(&chunk, 1, chunk.count, file)
-        if read <= 0 { break }
-        bytes += chunk[..<read]
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }

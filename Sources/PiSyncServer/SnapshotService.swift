@@ -56,7 +56,8 @@ public struct SnapshotService: Service {
             if archiver != nil, ContinuousClock.now - lastPass >= interval || passDue {
                 lastPass = .now
                 let moved = await archivePass()
-                passDue = moved >= (archiver?.limit ?? .max)
+                // A full pass leaves more due: the next runs once its snapshot committed it.
+                passDue = moved >= (archiver?.limit ?? .max) || (passDue && snapshotOwed)
                 snapshotOwed = snapshotOwed || moved > 0
             }
             let changes = store.changeCount
