@@ -61,9 +61,6 @@ struct DeviceHistory: Sendable {
     /// The number of syncs held in memory.
     var heldCount: Int { blocks.count }
 
-    /// The oldest held event's timestamp.
-    var oldestHeld: Int64? { blocks.blocks.first?.first?.timestamp }
-
     /// Every sync, ascending, in one array (a snapshot's copy; built outside the store's locks).
     var events: [StoredSync] { blocks.all }
 
