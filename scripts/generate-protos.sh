@@ -31,12 +31,14 @@ protoc --plugin=protoc-gen-swift="$plugin" -I proto \
   --swift_opt=Visibility=Public --swift_out="$out/PiSyncProtocol" proto/pisync/v1/pisync.proto
 protoc --plugin=protoc-gen-swift="$plugin" -I proto \
   --swift_opt=Visibility=Internal --swift_out="$out/PiSyncPersistence" \
-  proto/pisync/storage/v1/snapshot.proto proto/pisync/storage/v1/wal.proto
+  proto/pisync/storage/v1/snapshot.proto proto/pisync/storage/v1/wal.proto \
+  proto/pisync/storage/v1/archive.proto
 
 declare -A targets=(
   ["$out/PiSyncProtocol/pisync/v1/pisync.pb.swift"]=Sources/PiSyncProtocol/Generated/pisync.pb.swift
   ["$out/PiSyncPersistence/pisync/storage/v1/snapshot.pb.swift"]=Sources/PiSyncPersistence/Generated/snapshot.pb.swift
   ["$out/PiSyncPersistence/pisync/storage/v1/wal.pb.swift"]=Sources/PiSyncPersistence/Generated/wal.pb.swift
+  ["$out/PiSyncPersistence/pisync/storage/v1/archive.pb.swift"]=Sources/PiSyncPersistence/Generated/archive.pb.swift
 )
 
 if [ "${1:-}" = "--check" ]; then

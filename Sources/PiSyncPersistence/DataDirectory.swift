@@ -12,6 +12,8 @@ public struct DataDirectory: Sendable {
     public let path: String
     /// The snapshot in it.
     public var snapshot: SnapshotFile { SnapshotFile(directory: path) }
+    /// The archive in it (retention).
+    public var archive: EventArchive { EventArchive(dataDirectory: path, fileSystem: fileSystem) }
     let fileSystem: any StorageFileSystem
 
     /// Names the data directory at `path`.
@@ -31,6 +33,9 @@ public struct DataDirectory: Sendable {
         let snapshot = try self.snapshot.load(into: store)
         let loaded = clock.now
         let snapshotSequence = snapshot?.logSequence ?? 0
+        // An archive pass the snapshot does not record is undone: its events are still in the
+        // snapshot or the log, and a later pass archives them again.
+        let rolledBack = try archive.recover(committedCycle: store.archiveCycle)
         // Segments the snapshot covers are not needed, whatever state they are in: delete them
         // before reading the log, so that damage in them cannot stop the server.
         let covered = try removeCoveredSegments(snapshotSequence)
@@ -48,7 +53,8 @@ public struct DataDirectory: Sendable {
         return RecoveryReport(
             snapshot: snapshot, replayedRecords: scan.replayedRecords, replayedEvents: scan.replayedEvents,
             lastSequence: max(scan.lastSequence, snapshotSequence), tornTail: scan.tornTail,
-            removedSegments: covered + removed.count, snapshotDuration: loaded - started, duration: clock.now - started)
+            removedSegments: covered + removed.count, snapshotDuration: loaded - started, duration: clock.now - started,
+            archivePassRolledBack: rolledBack)
     }
 }
 

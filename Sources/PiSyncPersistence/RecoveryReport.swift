@@ -16,12 +16,16 @@ public struct RecoveryReport: Sendable, CustomStringConvertible {
     public var snapshotDuration: Duration
     /// How long recovery took in all.
     public var duration: Duration
+    /// An archive pass that a crash interrupted before a snapshot committed it, undone.
+    public var archivePassRolledBack: UInt64? = nil
 
     public var description: String {
         let snapshotText = snapshot.map { "snapshot: \($0.events) events of \($0.devices) devices (log sequence \($0.logSequence))" }
             ?? "snapshot: none"
         func milliseconds(_ duration: Duration) -> Int { Int((duration / .milliseconds(1)).rounded()) }
         return "\(snapshotText) in \(milliseconds(snapshotDuration)) ms; log: replayed \(replayedRecords) records, "
-            + "\(replayedEvents) events, last sequence \(lastSequence); took \(milliseconds(duration)) ms"
+            + "\(replayedEvents) events, last sequence \(lastSequence)"
+            + (archivePassRolledBack.map { "; archive pass \($0) rolled back" } ?? "")
+            + "; took \(milliseconds(duration)) ms"
     }
 }

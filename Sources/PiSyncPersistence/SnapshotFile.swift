@@ -55,6 +55,7 @@ public struct SnapshotFile: Sendable {
             try writer.append(record: .header, Pisync_Storage_V1_SnapshotHeader.with {
                 $0.logSequence = logSequence
                 $0.takenAt = takenAt
+                $0.archiveCycle = store.archiveCycle
             })
             for shard in 0..<store.shardCount {
                 for device in store.devices(inShard: shard) {
@@ -173,6 +174,7 @@ public struct SnapshotFile: Sendable {
                 let header = try Pisync_Storage_V1_SnapshotHeader(serializedBytes: Array(message))
                 summary.logSequence = header.logSequence
                 summary.takenAt = header.takenAt
+                store.restoreArchiveCycle(header.archiveCycle)
                 sawHeader = true
             case .device:
                 let device = try Pisync_Storage_V1_StoredDevice(serializedBytes: Array(message))
@@ -181,7 +183,9 @@ public struct SnapshotFile: Sendable {
                     pending?.events += events  // the next part of a long history
                 } else {
                     if let complete = pending { store.restore(complete) }
-                    pending = DeviceRecord(deviceID: device.deviceID, events: events, streakAlerted: device.streakAlerted)
+                    pending = DeviceRecord(
+                        deviceID: device.deviceID, events: events, streakAlerted: device.streakAlerted,
+                        archived: device.hasArchived ? ArchivedPart(device.archived) : nil)
                     summary.devices += 1
                 }
                 summary.events += events.count
@@ -218,6 +222,7 @@ extension Pisync_Storage_V1_StoredDevice {
         totalFilesSynced = record.events.map(\.filesSynced)
         totalErrors = record.events.map(\.errors)
         internetSpeed = record.events.map(\.internetSpeed)
+        if let part = record.archived { archived = Pisync_Storage_V1_ArchivedPart(part) }
     }
 
     /// The device's events, from format 2's columns or format 1's messages.
@@ -243,5 +248,28 @@ extension Pisync_Storage_V1_StoredDevice {
             }
             initialized = count
         }
+    }
+}
+
+extension Pisync_Storage_V1_ArchivedPart {
+    init(_ part: ArchivedPart) {
+        self.init()
+        events = UInt64(part.events)
+        failed = UInt64(part.failed)
+        if let last = part.lastFailure { (lastFailure, lastFailureKnown) = (last, true) }
+        if let last = part.lastSuccess { (lastSuccess, lastSuccessKnown) = (last, true) }
+        newest = part.newest
+        failureRun = UInt64(part.failureRun)
+        failureRunStart = part.failureRunStart
+    }
+}
+
+extension ArchivedPart {
+    init(_ part: Pisync_Storage_V1_ArchivedPart) {
+        self.init(
+            events: Int(clamping: part.events), failed: Int(clamping: part.failed),
+            lastFailure: part.lastFailureKnown ? part.lastFailure : nil,
+            lastSuccess: part.lastSuccessKnown ? part.lastSuccess : nil, newest: part.newest,
+            failureRun: Int(clamping: part.failureRun), failureRunStart: part.failureRunStart)
     }
 }

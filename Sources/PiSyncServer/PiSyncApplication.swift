@@ -60,7 +60,9 @@ public struct PiSyncApplication: Sendable {
             configuration: configuration, store: store, bus: bus, log: log, logger: logger, clock: clock, group: group)
         self.snapshots = SnapshotService(
             store: store, log: log, file: directory.snapshot, interval: configuration.snapshotInterval,
-            logBytes: configuration.snapshotLogBytes, logger: logger, clock: clock)
+            logBytes: configuration.snapshotLogBytes, logger: logger, clock: clock,
+            archiver: configuration.retention.isEnabled
+                ? Archiver(store: store, archive: directory.archive, policy: configuration.retention) : nil)
     }
 
     /// The services in start order: the snapshot service before the server, so that it stops

@@ -151,6 +151,8 @@ struct RequestDispatcher: Sendable {
                     $0.total = UInt64(history.total)
                     $0.page = UInt32(page.page)
                     $0.limit = UInt32(page.limit)
+                    $0.archived = UInt64(history.archived)
+                    $0.archivedThrough = history.archivedThrough ?? 0
                 }
             }
         } catch {

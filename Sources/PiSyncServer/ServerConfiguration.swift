@@ -70,8 +70,13 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     public var alertThreshold: Int = 3
     /// Recent alerts kept for subscribers that resume with `from_sequence`.
     public var alertHistory: Int = StoreConfiguration.defaultAlertHistory
-    /// Time between periodic snapshots.
+    /// Time between periodic snapshots (and between retention passes).
     public var snapshotInterval: Duration = .seconds(30)
+    /// Days an event stays in memory after its timestamp before it moves to the archive;
+    /// 0: no limit.
+    public var retainDays: Int = 0
+    /// Newest events of each device kept in memory; older ones move to the archive; 0: no limit.
+    public var retainEventsPerDevice: Int = 0
     /// Earliest accepted event timestamp, Unix ms (default 2000-01-01).
     public var minTimestamp: Int64 = EventValidator.year2000
     /// How far in the future an event timestamp may be, in ms (default 5 minutes).
@@ -105,6 +110,11 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
             alertHistory: alertHistory)
     }
 
+    /// The retention policy these imply.
+    public var retention: RetentionPolicy {
+        RetentionPolicy(retainDays: retainDays, retainEventsPerDevice: retainEventsPerDevice)
+    }
+
     /// The write-ahead log settings these imply.
     public var logConfiguration: WriteAheadLog.Configuration {
         var configuration = WriteAheadLog.Configuration(directory: dataDirectory)
@@ -125,7 +135,8 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
             + "alert_threshold=\(alertThreshold) alert_history=\(alertHistory) snapshot_interval=\(snapshotInterval.logText) "
             + "min_timestamp=\(minTimestamp) max_future_skew_ms=\(maxFutureSkewMillis) "
             + "subscriber_send_buffer=\(subscriberSendBuffer) fsync=\(fsync) fsync_interval=\(fsyncInterval.logText) "
-            + "snapshot_log_bytes=\(snapshotLogBytes) close_timeout=\(closeTimeout.logText)"
+            + "snapshot_log_bytes=\(snapshotLogBytes) close_timeout=\(closeTimeout.logText) "
+            + "retain_days=\(retainDays) retain_events_per_device=\(retainEventsPerDevice)"
     }
 }
 

@@ -8,6 +8,10 @@ import ServiceLifecycle
 /// grown by `logBytes` since the last one, and once more on graceful shutdown; then deletes
 /// the log segments the snapshot covers. On shutdown it closes the log last.
 ///
+/// With retention on (an ``Archiver``), every `interval` it also moves the events the policy no
+/// longer keeps in memory to the archive, then writes a snapshot at once, which commits the
+/// pass (off the request path: on NIO's blocking-I/O pool, like the snapshot).
+///
 /// Run it before the server in a `ServiceGroup`: services shut down in reverse order, so the
 /// final snapshot is taken after the server has drained its connections.
 public struct SnapshotService: Service {
@@ -18,11 +22,12 @@ public struct SnapshotService: Service {
     private let logBytes: Int
     private let logger: Logger
     private let clock: ServerClock
+    private let archiver: Archiver?
 
     /// Creates the service; it writes to `file`.
     public init(
         store: SyncStore, log: WriteAheadLog, file: SnapshotFile, interval: Duration, logBytes: Int, logger: Logger,
-        clock: ServerClock = ServerClock()
+        clock: ServerClock = ServerClock(), archiver: Archiver? = nil
     ) {
         self.store = store
         self.log = log
@@ -31,12 +36,16 @@ public struct SnapshotService: Service {
         self.logBytes = logBytes
         self.logger = logger
         self.clock = clock
+        self.archiver = archiver
     }
 
     public func run() async throws {
         var lastChanges = store.changeCount
         var lastBytes = log.bytesAppended
         var lastTaken = ContinuousClock.now
+        var lastPass = ContinuousClock.now
+        var passDue = false
+        var snapshotOwed = false  // a pass moved events: its snapshot commits it
         let tick = min(interval, .milliseconds(100))
         while !Task.isShuttingDownGracefully {
             do {
@@ -44,14 +53,22 @@ public struct SnapshotService: Service {
             } catch {
                 break  // graceful shutdown (or cancellation): take the final snapshot below
             }
+            if archiver != nil, ContinuousClock.now - lastPass >= interval || passDue {
+                lastPass = .now
+                let moved = await archivePass()
+                // A full pass leaves more due: the next runs once its snapshot committed it.
+                passDue = moved >= (archiver?.limit ?? .max) || (passDue && snapshotOwed)
+                snapshotOwed = snapshotOwed || moved > 0
+            }
             let changes = store.changeCount
             let bytes = log.bytesAppended
             let due = (changes != lastChanges && ContinuousClock.now - lastTaken >= interval)
                 || bytes - lastBytes >= UInt64(logBytes)
+                || (snapshotOwed && ContinuousClock.now - lastTaken >= .seconds(1))
             guard due else { continue }
             do {
                 try await write()
-                (lastChanges, lastBytes, lastTaken) = (changes, bytes, .now)
+                (lastChanges, lastBytes, lastTaken, snapshotOwed) = (changes, bytes, .now, false)
             } catch {
                 logger.error("snapshot failed; will retry", metadata: ["error": "\(error)"])
                 lastTaken = .now
@@ -66,14 +83,30 @@ public struct SnapshotService: Service {
         await log.close()
     }
 
-    /// Writes a snapshot on NIO's blocking-I/O thread pool and deletes the log segments it covers.
+    /// Runs one retention pass; returns the events it moved.
+    private func archivePass() async -> Int {
+        guard let archiver else { return 0 }
+        let now = clock.nowMillis()
+        do {
+            let moved = try await NIOThreadPool.singleton.runIfActive { try archiver.pass(now: now) }
+            if moved > 0 { logger.debug("archived events", metadata: ["events": "\(moved)"]) }
+            return moved
+        } catch {
+            logger.error("archive pass failed; the events stay in memory", metadata: ["error": "\(error)"])
+            return 0
+        }
+    }
+
+    /// Writes a snapshot on NIO's blocking-I/O thread pool and deletes the log segments it
+    /// covers; then commits a pending retention pass, which the snapshot no longer holds.
     public func write() async throws {
-        let (store, log, file, logger) = (store, log, file, logger)
+        let (store, log, file, logger, archiver) = (store, log, file, logger, archiver)
         let takenAt = clock.nowMillis()
         try await NIOThreadPool.singleton.runIfActive {
             let started = ContinuousClock.now
             let summary = try file.write(store, logSequence: log.appendedSequence, takenAt: takenAt)
             let removed = try log.removeSegments(coveredBy: summary.logSequence)
+            try archiver?.commit()
             logger.debug(
                 "snapshot written",
                 metadata: [

@@ -19,6 +19,8 @@ struct DeviceHistory: Sendable {
     /// failure run (a success or partial newer than every failure) is a recovery. Kept apart
     /// from ``streakAlerted``, which a late success inside the run can clear.
     var recoveryOwed = false
+    /// What the events moved to the archive contributed (`nil` until some are).
+    private(set) var archived: ArchivedPart?
 
     /// What one insert did to the device.
     enum InsertOutcome: Equatable {
@@ -32,10 +34,20 @@ struct DeviceHistory: Sendable {
     init() {}
 
     /// The history of a restored device: `events` (ascending) stored with exactly the capacity
-    /// they need, so a restored store takes no more memory than the one that was saved.
-    init(restoring events: [StoredSync], streakAlerted: Bool) {
+    /// they need, so a restored store takes no more memory than the one that was saved, on top
+    /// of what its archived events contributed.
+    init(restoring events: [StoredSync], streakAlerted: Bool, archived: ArchivedPart? = nil) {
+        if let archived {
+            failedCount = archived.failed
+            lastFailure = archived.lastFailure
+            lastSuccess = archived.lastSuccess
+            streak = archived.failureRun
+        }
+        self.archived = archived
         for event in events {
-            _ = insert(event)
+            // Held events are stored whatever the horizon: one that arrived while its elders
+            // were being archived can be older than it.
+            _ = store(event)
         }
         self.streakAlerted = streakAlerted
         // A restored alerted run is owed its recovery. (A run whose flag a late success cleared
@@ -43,8 +55,11 @@ struct DeviceHistory: Sendable {
         self.recoveryOwed = streakAlerted
     }
 
-    /// The number of syncs stored.
-    var count: Int { blocks.count }
+    /// The number of syncs stored, archived ones included.
+    var count: Int { blocks.count + (archived?.events ?? 0) }
+
+    /// The number of syncs held in memory.
+    var heldCount: Int { blocks.count }
 
     /// Every sync, ascending, in one array (a snapshot's copy; built outside the store's locks).
     var events: [StoredSync] { blocks.all }
@@ -59,8 +74,14 @@ struct DeviceHistory: Sendable {
         blocks.trimCapacity()
     }
 
-    /// Stores `event` in timestamp order unless its timestamp is taken.
+    /// Stores `event` in timestamp order unless its timestamp is taken or at or before the
+    /// archive horizon (``ArchivedPart/newest``): such an event is taken as one already archived.
     mutating func insert(_ event: StoredSync) -> InsertOutcome {
+        if let archived, event.timestamp <= archived.newest { return .duplicate }
+        return store(event)
+    }
+
+    private mutating func store(_ event: StoredSync) -> InsertOutcome {
         // Whether it landed inside the trailing run of failures is all the streak needs.
         guard let newer = blocks.insert(event, countingNewerUpTo: streak + 1) else {
             return .duplicate
@@ -89,7 +110,26 @@ struct DeviceHistory: Sendable {
 
     /// Timestamp of the first event of the current streak (`nil` when there is none).
     var streakStart: Int64? {
-        streak == 0 ? nil : blocks.event(fromNewest: streak - 1).timestamp
+        if streak == 0 { return nil }
+        if streak > blocks.count { return archived?.failureRunStart }
+        return blocks.event(fromNewest: streak - 1).timestamp
+    }
+
+    /// The events that retention moves out of memory: those older than `cutoff` and those
+    /// beyond the newest `maxHeld`, oldest first, at most `limit`.
+    func dueForArchive(olderThan cutoff: Int64?, maxHeld: Int?, limit: Int) -> [StoredSync] {
+        var due = 0
+        if let cutoff { due = blocks.count(olderThan: cutoff) }
+        if let maxHeld { due = max(due, blocks.count - maxHeld) }
+        return due > 0 ? blocks.oldest(min(due, limit)) : []
+    }
+
+    /// Takes `moved` (the oldest held events, ascending, now durable in the archive) out of
+    /// memory; every counter keeps its value.
+    mutating func archive(_ moved: [StoredSync]) {
+        guard !moved.isEmpty else { return }
+        blocks.remove(moved.map(\.timestamp))
+        archived = ArchivedPart(folding: moved, into: archived)
     }
 
     /// The events of a newest-first page, in ascending order (reverse them to present).
@@ -131,6 +171,7 @@ struct DeviceHistory: Sendable {
         } else if newer <= streak {
             // Inserted inside the trailing run (out of order): count it again.
             streak = blocks.newestRun { $0.status == .failed }
+            if streak == blocks.count { streak += archived?.failureRun ?? 0 }
         }
         // Inserted before the run: the newest events, and so the streak, are unchanged.
     }

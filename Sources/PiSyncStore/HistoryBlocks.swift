@@ -97,6 +97,57 @@ struct HistoryBlocks: Sendable {
         return run
     }
 
+    /// How many events are older than `cutoff`.
+    func count(olderThan cutoff: Int64) -> Int {
+        let blockIndex = blocks.partitionPoint { $0[$0.count - 1].timestamp >= cutoff }
+        guard blockIndex < blocks.count else { return count }
+        let before = blocks[..<blockIndex].reduce(0) { $0 + $1.count }
+        return before + blocks[blockIndex].partitionPoint { $0.timestamp >= cutoff }
+    }
+
+    /// The `limit` oldest events, ascending.
+    func oldest(_ limit: Int) -> [StoredSync] {
+        var result: [StoredSync] = []
+        result.reserveCapacity(min(limit, count))
+        for block in blocks where result.count < limit {
+            result += block.prefix(limit - result.count)
+        }
+        return result
+    }
+
+    /// Removes the events whose timestamps are in `timestamps` (ascending). The usual case,
+    /// the oldest events exactly, drops whole blocks and cuts one; otherwise (a late event
+    /// arrived among them) the older events are filtered one by one.
+    mutating func remove(_ timestamps: [Int64]) {
+        guard let newest = timestamps.last else { return }
+        if oldest(timestamps.count).map(\.timestamp) == timestamps {
+            var left = timestamps.count
+            while left > 0, let first = blocks.first {
+                if first.count <= left {
+                    left -= first.count
+                    blocks.removeFirst()
+                } else {
+                    blocks[0].removeFirst(left)
+                    left = 0
+                }
+            }
+            count -= timestamps.count
+            return
+        }
+        let doomed = Set(timestamps)
+        var kept: [StoredSync] = []
+        var index = 0
+        while index < blocks.count, blocks[index][0].timestamp <= newest {
+            kept += blocks[index].filter { !doomed.contains($0.timestamp) }
+            index += 1
+        }
+        let rest = blocks[index...]
+        blocks = stride(from: 0, to: kept.count, by: Self.maxBlockSize).map {
+            Array(kept[$0..<min(kept.count, $0 + Self.maxBlockSize)])
+        } + rest
+        count = blocks.reduce(0) { $0 + $1.count }
+    }
+
     /// Every event, ascending, in one array.
     var all: [StoredSync] {
         guard blocks.count > 1 else { return blocks.first ?? [] }

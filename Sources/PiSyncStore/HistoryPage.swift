@@ -2,10 +2,15 @@
 public struct HistoryPage: Sendable, Hashable {
     /// The page's events, newest first by timestamp.
     public var events: [SyncEvent]
-    /// All events stored for the device.
+    /// All events stored for the device, archived ones included.
     public var total: Int
     /// The page that was read.
     public var page: PageRequest
+    /// The oldest `archived` of `total` events are in the archive, not in pages.
+    public var archived: Int = 0
+    /// The newest archived event's timestamp (`nil` when none is archived): the archive holds
+    /// the device's events up to it.
+    public var archivedThrough: Int64?
 }
 
 /// A device's failure record, as ListFailures reports it.

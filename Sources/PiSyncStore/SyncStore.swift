@@ -16,13 +16,14 @@ public final class SyncStore: Sendable {
 
     /// The store's settings.
     public let configuration: StoreConfiguration
-    private let shards: [Shard]
+    let shards: [Shard]
     private let failureIndex = Mutex(FailureIndex())
     /// The last alert sequence number and the alert history, numbered and journaled together.
     private let alerts: Mutex<AlertState>
     private let onAlert: @Sendable (FailureAlert) -> Void
     private let journal: (any SyncJournal)?
-    private let changes = Atomic<UInt64>(0)
+    let changes = Atomic<UInt64>(0)
+    let archiveCycleNumber = Atomic<UInt64>(0)
     private let outbox = AlertOutbox()
 
     /// Creates an empty store. `onAlert` receives each alert, in sequence order, after `journal`
@@ -99,7 +100,9 @@ public final class SyncStore: Sendable {
         let found = shard(of: deviceID).state.withLock { state -> HistoryPage? in
             guard let history = state.devices[deviceID] else { return nil }
             let events = history.newestFirst(page).reversed().map { $0.event(of: deviceID) }
-            return HistoryPage(events: events, total: history.count, page: page)
+            return HistoryPage(
+                events: events, total: history.count, page: page, archived: history.archived?.events ?? 0,
+                archivedThrough: history.archived?.newest)
         }
         guard let found else {
             throw FieldViolation(.notFound, field: "device_id", message: "no syncs recorded for device '\(deviceID)'")
@@ -206,7 +209,7 @@ public final class SyncStore: Sendable {
         return outcome
     }
 
-    private func indexFailures(of deviceIDs: Set<String>, in state: borrowing ShardState) {
+    func indexFailures(of deviceIDs: Set<String>, in state: borrowing ShardState) {
         guard !deviceIDs.isEmpty else { return }
         failureIndex.withLock { index in
             for deviceID in deviceIDs {
@@ -236,7 +239,8 @@ public final class SyncStore: Sendable {
 
     /// Puts a restored device in place (used while loading a snapshot).
     public func restore(_ record: DeviceRecord) {
-        let history = DeviceHistory(restoring: record.events, streakAlerted: record.streakAlerted)
+        let history = DeviceHistory(
+            restoring: record.events, streakAlerted: record.streakAlerted, archived: record.archived)
         shard(of: record.deviceID).state.withLock { state in
             state.devices[record.deviceID] = history
             indexFailures(of: [record.deviceID], in: state)
@@ -317,13 +321,17 @@ public final class SyncStore: Sendable {
     /// this cheap; recording goes on meanwhile).
     public func devices(inShard index: Int) -> [DeviceRecord] {
         let devices = shards[index].state.withLock { $0.devices }
-        return devices.map { DeviceRecord(deviceID: $0.key, events: $0.value.events, streakAlerted: $0.value.streakAlerted) }
+        return devices.map {
+            DeviceRecord(
+                deviceID: $0.key, events: $0.value.events, streakAlerted: $0.value.streakAlerted,
+                archived: $0.value.archived)
+        }
     }
 
     /// The sequence number of the last alert published.
     public var currentAlertSequence: UInt64 { alerts.withLock { $0.lastSequence } }
 
-    private func shard(of deviceID: String) -> Shard {
+    func shard(of deviceID: String) -> Shard {
         shards[shardIndex(of: deviceID)]
     }
 

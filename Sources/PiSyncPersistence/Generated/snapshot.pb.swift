@@ -68,6 +68,51 @@ nonisolated struct Pisync_Storage_V1_StoredDevice: Sendable {
 
   var internetSpeed: [Float] = []
 
+  /// Retention: what the device's events moved to the archive contributed to its counters;
+  /// absent when none were archived. The events above are the ones held in memory.
+  var archived: Pisync_Storage_V1_ArchivedPart {
+    get {_archived ?? Pisync_Storage_V1_ArchivedPart()}
+    set {_archived = newValue}
+  }
+  /// Returns true if `archived` has been explicitly set.
+  var hasArchived: Bool {self._archived != nil}
+  /// Clears the value of `archived`. Subsequent reads from it will return its default value.
+  mutating func clearArchived() {self._archived = nil}
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+
+  fileprivate var _archived: Pisync_Storage_V1_ArchivedPart? = nil
+}
+
+/// A device's archived events, summarized (see docs/operations.md, "Retention and archiving").
+nonisolated struct Pisync_Storage_V1_ArchivedPart: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var events: UInt64 = 0
+
+  var failed: UInt64 = 0
+
+  /// Newest archived failure and success; *_known say whether there is one.
+  var lastFailure: Int64 = 0
+
+  var lastFailureKnown: Bool = false
+
+  var lastSuccess: Int64 = 0
+
+  var lastSuccessKnown: Bool = false
+
+  /// Newest archived timestamp: the device's archive horizon.
+  var newest: Int64 = 0
+
+  /// The run of failures at the newest end of the archived events, and its first timestamp.
+  var failureRun: UInt64 = 0
+
+  var failureRunStart: Int64 = 0
+
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   init() {}
@@ -104,6 +149,10 @@ nonisolated struct Pisync_Storage_V1_SnapshotHeader: Sendable {
 
   /// Milliseconds since the epoch when the snapshot was taken.
   var takenAt: Int64 = 0
+
+  /// Retention: the last archive pass whose events the snapshot no longer holds; a pass the
+  /// archive started after it is rolled back at recovery.
+  var archiveCycle: UInt64 = 0
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -194,7 +243,7 @@ nonisolated extension Pisync_Storage_V1_StoredEvent: SwiftProtobuf.Message, Swif
 
 nonisolated extension Pisync_Storage_V1_StoredDevice: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".StoredDevice"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}device_id\0\u{1}events\0\u{3}streak_alerted\0\u{1}timestamps\0\u{3}total_files_synced\0\u{3}total_errors\0\u{3}internet_speed\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}device_id\0\u{1}events\0\u{3}streak_alerted\0\u{1}timestamps\0\u{3}total_files_synced\0\u{3}total_errors\0\u{3}internet_speed\0\u{2}\u{3}archived\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -209,12 +258,17 @@ nonisolated extension Pisync_Storage_V1_StoredDevice: SwiftProtobuf.Message, Swi
       case 5: try { try decoder.decodeRepeatedUInt32Field(value: &self.totalFilesSynced) }()
       case 6: try { try decoder.decodeRepeatedUInt32Field(value: &self.totalErrors) }()
       case 7: try { try decoder.decodeRepeatedFloatField(value: &self.internetSpeed) }()
+      case 10: try { try decoder.decodeSingularMessageField(value: &self._archived) }()
       default: break
       }
     }
   }
 
   func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.deviceID.isEmpty {
       try visitor.visitSingularStringField(value: self.deviceID, fieldNumber: 1)
     }
@@ -236,6 +290,9 @@ nonisolated extension Pisync_Storage_V1_StoredDevice: SwiftProtobuf.Message, Swi
     if !self.internetSpeed.isEmpty {
       try visitor.visitPackedFloatField(value: self.internetSpeed, fieldNumber: 7)
     }
+    try { if let v = self._archived {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -247,6 +304,77 @@ nonisolated extension Pisync_Storage_V1_StoredDevice: SwiftProtobuf.Message, Swi
     if lhs.totalFilesSynced != rhs.totalFilesSynced {return false}
     if lhs.totalErrors != rhs.totalErrors {return false}
     if lhs.internetSpeed != rhs.internetSpeed {return false}
+    if lhs._archived != rhs._archived {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pisync_Storage_V1_ArchivedPart: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".ArchivedPart"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}events\0\u{1}failed\0\u{3}last_failure\0\u{3}last_failure_known\0\u{3}last_success\0\u{3}last_success_known\0\u{1}newest\0\u{3}failure_run\0\u{3}failure_run_start\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.events) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.failed) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.lastFailure) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.lastFailureKnown) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.lastSuccess) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.lastSuccessKnown) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.newest) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.failureRun) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self.failureRunStart) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.events != 0 {
+      try visitor.visitSingularUInt64Field(value: self.events, fieldNumber: 1)
+    }
+    if self.failed != 0 {
+      try visitor.visitSingularUInt64Field(value: self.failed, fieldNumber: 2)
+    }
+    if self.lastFailure != 0 {
+      try visitor.visitSingularInt64Field(value: self.lastFailure, fieldNumber: 3)
+    }
+    if self.lastFailureKnown != false {
+      try visitor.visitSingularBoolField(value: self.lastFailureKnown, fieldNumber: 4)
+    }
+    if self.lastSuccess != 0 {
+      try visitor.visitSingularInt64Field(value: self.lastSuccess, fieldNumber: 5)
+    }
+    if self.lastSuccessKnown != false {
+      try visitor.visitSingularBoolField(value: self.lastSuccessKnown, fieldNumber: 6)
+    }
+    if self.newest != 0 {
+      try visitor.visitSingularInt64Field(value: self.newest, fieldNumber: 7)
+    }
+    if self.failureRun != 0 {
+      try visitor.visitSingularUInt64Field(value: self.failureRun, fieldNumber: 8)
+    }
+    if self.failureRunStart != 0 {
+      try visitor.visitSingularInt64Field(value: self.failureRunStart, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Pisync_Storage_V1_ArchivedPart, rhs: Pisync_Storage_V1_ArchivedPart) -> Bool {
+    if lhs.events != rhs.events {return false}
+    if lhs.failed != rhs.failed {return false}
+    if lhs.lastFailure != rhs.lastFailure {return false}
+    if lhs.lastFailureKnown != rhs.lastFailureKnown {return false}
+    if lhs.lastSuccess != rhs.lastSuccess {return false}
+    if lhs.lastSuccessKnown != rhs.lastSuccessKnown {return false}
+    if lhs.newest != rhs.newest {return false}
+    if lhs.failureRun != rhs.failureRun {return false}
+    if lhs.failureRunStart != rhs.failureRunStart {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -294,7 +422,7 @@ nonisolated extension Pisync_Storage_V1_Snapshot: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Pisync_Storage_V1_SnapshotHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".SnapshotHeader"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}log_sequence\0\u{3}taken_at\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}log_sequence\0\u{3}taken_at\0\u{4}\u{8}archive_cycle\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -304,6 +432,7 @@ nonisolated extension Pisync_Storage_V1_SnapshotHeader: SwiftProtobuf.Message, S
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.logSequence) }()
       case 2: try { try decoder.decodeSingularInt64Field(value: &self.takenAt) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.archiveCycle) }()
       default: break
       }
     }
@@ -316,12 +445,16 @@ nonisolated extension Pisync_Storage_V1_SnapshotHeader: SwiftProtobuf.Message, S
     if self.takenAt != 0 {
       try visitor.visitSingularInt64Field(value: self.takenAt, fieldNumber: 2)
     }
+    if self.archiveCycle != 0 {
+      try visitor.visitSingularUInt64Field(value: self.archiveCycle, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   static func ==(lhs: Pisync_Storage_V1_SnapshotHeader, rhs: Pisync_Storage_V1_SnapshotHeader) -> Bool {
     if lhs.logSequence != rhs.logSequence {return false}
     if lhs.takenAt != rhs.takenAt {return false}
+    if lhs.archiveCycle != rhs.archiveCycle {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -194,12 +194,20 @@ public nonisolated struct Pisync_V1_GetHistoryResponse: Sendable {
   /// The device's events, newest first by timestamp.
   public var events: [Pisync_V1_SyncEvent] = []
 
-  /// Number of events stored for the device.
+  /// Number of events stored for the device, archived ones included.
   public var total: UInt64 = 0
 
   public var page: UInt32 = 0
 
   public var limit: UInt32 = 0
+
+  /// Retention: the oldest `archived` of the `total` events have moved to the server's archive
+  /// files and are in no page (`pisync archive read` prints them); 0 when none has.
+  public var archived: UInt64 = 0
+
+  /// The newest archived event's timestamp, Unix ms (0 when none): the archive holds the
+  /// device's events up to it, the pages the newer ones.
+  public var archivedThrough: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -918,7 +926,7 @@ nonisolated extension Pisync_V1_GetHistoryRequest: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Pisync_V1_GetHistoryResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetHistoryResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}events\0\u{1}total\0\u{1}page\0\u{1}limit\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}events\0\u{1}total\0\u{1}page\0\u{1}limit\0\u{1}archived\0\u{3}archived_through\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -930,6 +938,8 @@ nonisolated extension Pisync_V1_GetHistoryResponse: SwiftProtobuf.Message, Swift
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.total) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.page) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.archived) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.archivedThrough) }()
       default: break
       }
     }
@@ -948,6 +958,12 @@ nonisolated extension Pisync_V1_GetHistoryResponse: SwiftProtobuf.Message, Swift
     if self.limit != 0 {
       try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 4)
     }
+    if self.archived != 0 {
+      try visitor.visitSingularUInt64Field(value: self.archived, fieldNumber: 5)
+    }
+    if self.archivedThrough != 0 {
+      try visitor.visitSingularInt64Field(value: self.archivedThrough, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -956,6 +972,8 @@ nonisolated extension Pisync_V1_GetHistoryResponse: SwiftProtobuf.Message, Swift
     if lhs.total != rhs.total {return false}
     if lhs.page != rhs.page {return false}
     if lhs.limit != rhs.limit {return false}
+    if lhs.archived != rhs.archived {return false}
+    if lhs.archivedThrough != rhs.archivedThrough {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -27,8 +27,14 @@ struct History: AsyncParsableCommand {
                     [Output.time($0.timestamp), $0.syncStatus.label, "\($0.totalFilesSynced)", "\($0.totalErrors)",
                      "\($0.internetSpeed)"]
                 })
-            let pages = max(1, (result.total + UInt64(result.limit) - 1) / UInt64(result.limit))
+            let held = result.total - min(result.archived, result.total)
+            let pages = max(1, (held + UInt64(result.limit) - 1) / UInt64(result.limit))
             print("device \(device): page \(result.page) of \(pages), \(result.total) \(result.total == 1 ? "event" : "events")")
+            if result.archived > 0 {
+                print(
+                    "the oldest \(result.archived) (up to \(Output.time(result.archivedThrough))) are archived, in no page: "
+                        + "pisync archive read --device \(device)")
+            }
         }
     }
 }

@@ -40,6 +40,8 @@ enum JSONView {
         let total: UInt64
         let page: UInt32
         let limit: UInt32
+        let archived: UInt64
+        let archivedThrough: Int64
     }
 
     struct Device: Encodable {
@@ -114,7 +116,9 @@ extension Pisync_V1_RecordSyncResponse: JSONPrintable {
 
 extension Pisync_V1_GetHistoryResponse: JSONPrintable {
     var jsonView: JSONView.History {
-        .init(events: events.map(\.jsonView), total: total, page: page, limit: limit)
+        .init(
+            events: events.map(\.jsonView), total: total, page: page, limit: limit, archived: archived,
+            archivedThrough: archivedThrough)
     }
 }
 

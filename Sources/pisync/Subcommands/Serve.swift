@@ -55,6 +55,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Recent alerts kept for subscribers that resume with from_sequence (PISYNC_ALERT_HISTORY; default 10000).")
     var alertHistory: Int?
     @Option(help: "Seconds between snapshots (PISYNC_SNAPSHOT_INTERVAL; default 30).") var snapshotInterval: Int?
+    @Option(help: "Days an event stays in memory after its timestamp before it moves to the archive, 0 for no limit (PISYNC_RETAIN_DAYS; default 0).")
+    var retainDays: Int?
+    @Option(help: "Newest events per device kept in memory; older ones move to the archive, 0 for no limit (PISYNC_RETAIN_EVENTS_PER_DEVICE; default 0).")
+    var retainEventsPerDevice: Int?
     @Option(help: "Earliest accepted timestamp, Unix ms (PISYNC_MIN_TIMESTAMP; default 946684800000, 2000-01-01).")
     var minTimestamp: Int64?
     @Option(help: "Largest accepted clock skew into the future, ms (PISYNC_MAX_FUTURE_SKEW_MS; default 300000).")
@@ -172,6 +176,18 @@ struct Serve: AsyncParsableCommand {
         }
         if let seconds = try positive(settings.value(snapshotInterval, "SNAPSHOT_INTERVAL"), "snapshot-interval") {
             configuration.snapshotInterval = .seconds(seconds)
+        }
+        if let days = try settings.value(retainDays, "RETAIN_DAYS") {
+            guard (0...36_500).contains(days) else {
+                throw ValidationError("retain-days must be between 0 (no limit) and 36500, got \(days)")
+            }
+            configuration.retainDays = days
+        }
+        if let events = try settings.value(retainEventsPerDevice, "RETAIN_EVENTS_PER_DEVICE") {
+            guard (0...1_000_000_000).contains(events) else {
+                throw ValidationError("retain-events-per-device must be between 0 (no limit) and 1000000000, got \(events)")
+            }
+            configuration.retainEventsPerDevice = events
         }
         if let seconds = try positive(settings.value(closeTimeout, "CLOSE_TIMEOUT"), "close-timeout") {
             configuration.closeTimeout = .seconds(seconds)

@@ -340,6 +340,19 @@ pisync_status pisync_spool_ack(pisync_spool *spool, size_t count, size_t rejecte
 
 void pisync_spool_get_stats(const pisync_spool *spool, pisync_spool_stats *stats);
 
+/* Reading a server's archive files: the events its retention moved out of memory, in
+   DATA_DIR/archive/YYYY-MM-DD.pisync (see docs/operations.md). Works while the server
+   appends: a record cut short at the end ends the file. */
+typedef struct pisync_archive pisync_archive;
+
+pisync_status pisync_archive_open(const char *path, pisync_archive **archive,
+                                  pisync_error *err);
+/* The next event: *done is 0 and `event` filled, or *done is 1 at the end. A damaged record
+   is PISYNC_ERR_PROTOCOL, naming the file and offset. */
+pisync_status pisync_archive_next(pisync_archive *archive, pisync_event *event, int *done,
+                                  pisync_error *err);
+void pisync_archive_close(pisync_archive *archive);
+
 typedef struct pisync_flush_options {
     size_t max_batch; /* events per RecordSync; 0 means PISYNC_MAX_BATCH */
     /* Called for each event the server rejected, before it is dropped. May be NULL. */

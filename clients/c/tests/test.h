@@ -113,6 +113,8 @@ void test_note(const char *fmt, ...)
     X(retry_error_format_shows_retry_after)                                                \
     X(retry_waits_for_retry_after)                                                         \
     X(retry_gives_up_when_retry_after_is_over_max_delay)                                   \
+    X(archive_reads_whole_records_and_stops_at_a_cut_short_tail)                           \
+    X(archive_refuses_a_damaged_record_and_a_foreign_file)                                 \
     X(spool_append_and_read_back)                                                          \
     X(spool_torn_last_record)                                                              \
     X(spool_corrupt_last_record)                                                           \

@@ -41,6 +41,8 @@ static void usage(FILE *out)
           "  ping     check that the server answers\n"
           "  status   --spool PATH\n"
           "           print the spool's pending events and counters\n"
+          "  archive  --file PATH [--device ID]\n"
+          "           print the events of a server archive file (DATA_DIR/archive/DAY.pisync)\n"
           "\n"
           "common options:\n"
           "  --server HOST:PORT  server address (default $PISYNC_SERVER, else 127.0.0.1:7878)\n"
@@ -96,5 +98,7 @@ int main(int argc, char **argv)
         return command_ping(&args);
     if (strcmp(args.command, "status") == 0)
         return command_status(&args);
+    if (strcmp(args.command, "archive") == 0)
+        return command_archive(&args);
     return usage_error("unknown command '%s'", args.command);
 }

@@ -40,6 +40,7 @@ typedef struct {
     const char *tls_server_name;
     const char *tls_cert;
     const char *tls_key;
+    const char *file;
 } arguments;
 
 typedef struct {
@@ -79,6 +80,7 @@ int command_send(const arguments *args);    /* pisync_device_send.c */
 int command_flush(const arguments *args);   /* pisync_device_send.c */
 int command_history(const arguments *args); /* pisync_device_query.c */
 int command_ping(const arguments *args);    /* pisync_device_query.c */
+int command_archive(const arguments *args);
 int command_status(const arguments *args);  /* pisync_device_query.c */
 
 #endif /* PISYNC_DEVICE_H */

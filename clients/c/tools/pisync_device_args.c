@@ -39,6 +39,7 @@ static const option_spec options_table[] = {
     FLAG("--tls", tls),               OPTION("--tls-ca", tls_ca),
     OPTION("--tls-server-name", tls_server_name),
     OPTION("--tls-cert", tls_cert),   OPTION("--tls-key", tls_key),
+    OPTION("--file", file),
 };
 
 int usage_error(const char *fmt, const char *detail)

@@ -150,3 +150,39 @@ int command_status(const arguments *args)
     pisync_spool_close(spool);
     return EXIT_OK;
 }
+
+int command_archive(const arguments *args)
+{
+    pisync_archive *archive;
+    pisync_event e;
+    pisync_error err;
+    unsigned long long count = 0;
+    pisync_status status;
+    int done = 0, rc;
+    char when[40];
+
+    if ((rc = require("--file", args->file)) != EXIT_OK)
+        return rc;
+    if (pisync_archive_open(args->file, &archive, &err) != PISYNC_OK) {
+        print_error("cannot read the archive", &err);
+        return EXIT_LOCAL_IO;
+    }
+    printf("%-20s  %-14s  %-24s  %-7s  %10s  %10s  %10s\n", "DEVICE", "TIMESTAMP_MS", "TIME_UTC",
+           "STATUS", "FILES", "ERRORS", "SPEED_MBPS");
+    while ((status = pisync_archive_next(archive, &e, &done, &err)) == PISYNC_OK && !done) {
+        if (args->device != NULL && strcmp(args->device, e.device_id) != 0)
+            continue;
+        format_utc(e.timestamp, when, sizeof when);
+        printf("%-20s  %-14lld  %-24s  %-7s  %10u  %10u  %10.2f\n", e.device_id, (long long)e.timestamp,
+               when, status_name(e.sync_status), (unsigned)e.total_files_synced,
+               (unsigned)e.total_errors, (double)e.internet_speed);
+        count++;
+    }
+    pisync_archive_close(archive);
+    if (status != PISYNC_OK) {
+        print_error("cannot read the archive", &err);
+        return EXIT_LOCAL_IO;
+    }
+    printf("%llu archived events\n", count);
+    return EXIT_OK;
+}
