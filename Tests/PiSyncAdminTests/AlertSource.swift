@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PiSyncAuth
 import PiSyncClient
 import PiSyncProtocol
 import PiSyncServer
@@ -15,8 +16,10 @@ struct AlertSource {
     static let base = Int64(Date().timeIntervalSince1970 * 1000) - 600_000
 
     /// Runs a server on `dataDirectory` (and `port`, 0 for any) for the span of `body`.
+    /// With `secrets`, auth is on and the source's own client holds an operator token.
     static func with<T>(
-        dataDirectory: String, port: Int = 0, alertHistory: Int = 10_000, _ body: (AlertSource) async throws -> T
+        dataDirectory: String, port: Int = 0, alertHistory: Int = 10_000, secrets: AuthSecrets? = nil,
+        _ body: (AlertSource) async throws -> T
     ) async throws -> T {
         var configuration = ServerConfiguration()
         configuration.port = port
@@ -24,6 +27,7 @@ struct AlertSource {
         configuration.alertThreshold = 2
         configuration.alertHistory = alertHistory
         configuration.shutdownGracePeriod = .seconds(2)
+        configuration.authSecrets = secrets
         let logger = Logger(label: "alert-source", factory: { _ in SwiftLogNoOpLogHandler() })
         let application = try PiSyncApplication(configuration: configuration, logger: logger)
         let group = ServiceGroup(services: application.services, logger: logger)
@@ -34,6 +38,7 @@ struct AlertSource {
                 let port = try await application.server.localAddress.port ?? 0
                 let client = try await PiSyncClient.connect(host: "127.0.0.1", port: port)
                 defer { client.close() }
+                if let secrets { try await client.authenticate(token: secrets.mint(role: .operator_, name: "tests")) }
                 result = .success(try await body(AlertSource(application: application, port: port, client: client)))
             } catch {
                 result = .failure(error)

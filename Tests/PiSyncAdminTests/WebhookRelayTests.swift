@@ -1,4 +1,5 @@
 import Foundation
+import PiSyncAuth
 import Testing
 
 /// `pisync relay` as an operator runs it: a real relay process between a real server and a
@@ -169,6 +170,38 @@ struct WebhookRelayTests {
                     #expect(delivered == [2])
                     #expect(relay.log.contains("dropping alert #1: the webhook refused it 2 times"), "\(relay.log)")
                 }
+                try await relay.stop()
+            }
+        }
+    }
+
+    @Test("against a server with auth on, the relay needs an operator token: none or a device's stops it with the reason")
+    func authenticates() async throws {
+        let directory = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let secrets = AuthSecrets([(keyID: "k1", secret: Array("relay-test-secret-0123456789abcdef-012345".utf8))])
+        func tokenFile(_ role: Identity.Role, _ name: String) throws -> String {
+            let path = directory.appendingPathComponent("\(name).token").path
+            try secrets.mint(role: role, name: name).write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        try await WebhookReceiver.with { receiver in
+            try await AlertSource.with(dataDirectory: directory.appendingPathComponent("data").path, secrets: secrets) { server in
+                let anonymous = try RelayProcess(in: directory, port: server.port, webhook: receiver.url)
+                #expect(try await anonymous.stop(0) == 1)
+                #expect(anonymous.log.contains("UNAUTHENTICATED"), "\(anonymous.log)")
+                #expect(anonymous.log.contains("give --token-file PATH or set PISYNC_TOKEN_FILE"), "\(anonymous.log)")
+                let device = try RelayProcess(
+                    in: directory, port: server.port, webhook: receiver.url, arguments: ["--token-file", try tokenFile(.device, "pibox-1")])
+                #expect(try await device.stop(0) == 1)
+                #expect(device.log.contains("PERMISSION_DENIED"), "\(device.log)")
+
+                let relay = try RelayProcess(
+                    in: directory, port: server.port, webhook: receiver.url, arguments: ["--token-file", try tokenFile(.operator_, "anna")])
+                try await relay.waitUntil("the first state write") { relay.delivered == 0 }
+                try await server.fail("pibox-1", at: 0, expecting: 1)
+                try await relay.waitUntil("one delivery") { relay.delivered == 1 }
+                #expect(receiver.accepted.map { $0["device_id"] as? String } == ["pibox-1"])
                 try await relay.stop()
             }
         }
