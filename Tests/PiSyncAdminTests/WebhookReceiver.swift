@@ -6,13 +6,15 @@ import ServiceLifecycle
 import Synchronization
 
 /// A webhook for the relay tests: a real HTTP server on 127.0.0.1 that answers the first POSTs
-/// as its script says (a status, with or without `Retry-After`, or a connection closed without
-/// an answer), and every later one with 200.
+/// as its script says (a status, with or without `Retry-After`, a connection closed without
+/// an answer, or a late 200), and every later one with 200.
 final class WebhookReceiver: Sendable {
     /// How to answer one POST.
     enum Answer: Sendable, Equatable {
         case status(Int, retryAfter: String? = nil)
         case drop
+        /// 200, after a wait.
+        case slow(Duration)
         case accept
     }
 
@@ -65,6 +67,9 @@ final class WebhookReceiver: Sendable {
                 var headers = HTTPFields()
                 if let retryAfter { headers[.retryAfter] = retryAfter }
                 return Response(status: .init(code: code), headers: headers, body: .init(byteBuffer: ByteBuffer(string: "no\n")))
+            case .slow(let wait):
+                try await Task.sleep(for: wait)
+                return Response(status: .ok)
             case .drop:
                 try await context.channel.close()
                 return Response(status: .ok)  // never written: the connection is gone

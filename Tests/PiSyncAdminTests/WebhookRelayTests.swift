@@ -69,6 +69,27 @@ struct WebhookRelayTests {
         }
     }
 
+    @Test("a POST that outlives --webhook-timeout is retried; SIGTERM lets a POST in flight finish and records it")
+    func timeoutAndStopInFlight() async throws {
+        let directory = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await WebhookReceiver.with(script: [.slow(.seconds(3)), .accept, .slow(.milliseconds(700))]) { receiver in
+            try await AlertSource.with(dataDirectory: directory.appendingPathComponent("data").path) { server in
+                let relay = try RelayProcess(
+                    in: directory, port: server.port, webhook: receiver.url, arguments: ["--webhook-timeout", "1.5"])
+                try await relay.waitUntil("the first state write") { relay.delivered == 0 }
+                try await server.fail("pibox-1", at: 0, expecting: 1)
+                try await relay.waitUntil("the retry after the timeout") { relay.delivered == 1 }
+                #expect(relay.log.contains("POST of alert #1 failed (attempt 1): deadline exceeded"), "\(relay.log)")
+                try await server.fail("pibox-2", at: 0, expecting: 2)
+                try await relay.waitUntil("the slow POST arriving") { receiver.attempts.count == 3 }
+                #expect(try await relay.stop(SIGTERM) == 0)
+                #expect(relay.delivered == 2, "the POST in flight finished and was recorded: \(relay.log)")
+                #expect(receiver.attempts.map { $0.json["sequence"] as? Int } == [1, 1, 2])
+            }
+        }
+    }
+
     @Test("a relay stopped, or killed, resumes from its state file: alerts raised while it was down arrive after the restart, none twice")
     func resumesAfterRestart() async throws {
         let directory = try Self.scratch()
