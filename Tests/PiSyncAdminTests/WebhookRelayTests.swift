@@ -171,6 +171,29 @@ struct WebhookRelayTests {
         }
     }
 
+    @Test("--device-prefix passes through: only those devices' alerts are posted; a malformed prefix stops the relay naming the field")
+    func devicePrefix() async throws {
+        let directory = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await WebhookReceiver.with { receiver in
+            try await AlertSource.with(dataDirectory: directory.appendingPathComponent("data").path) { server in
+                let relay = try RelayProcess(
+                    in: directory, port: server.port, webhook: receiver.url, arguments: ["--device-prefix", "school1-"])
+                try await relay.waitUntil("the first state write") { relay.delivered == 0 }
+                try await server.fail("school1-a", at: 0, expecting: 1)
+                try await server.fail("school2-a", at: 0, expecting: 2)
+                try await server.fail("school1-b", at: 0, expecting: 3)
+                try await relay.waitUntil("school1-b's alert") { relay.delivered == 3 }
+                #expect(receiver.accepted.map { $0["device_id"] as? String } == ["school1-a", "school1-b"])
+                #expect(try await relay.stop() == 0)
+                let malformed = try RelayProcess(
+                    in: directory, port: server.port, webhook: receiver.url, arguments: ["--device-prefix", "school 1"])
+                #expect(try await malformed.stop(0) == 1)
+                #expect(malformed.log.contains("INVALID_ARGUMENT (3) [device_id_prefix]"), "\(malformed.log)")
+            }
+        }
+    }
+
     @Test("a refused message is retried (nothing is lost) unless --drop-after gives up on it", arguments: [0, 2])
     func refusedMessages(dropAfter: Int) async throws {
         let directory = try Self.scratch()
