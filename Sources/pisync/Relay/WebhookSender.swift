@@ -117,8 +117,8 @@ struct WebhookSender: Sendable {
         return line.count > 200 ? String(line.prefix(200)) + "…" : line
     }
 
-    /// `1.5 s`.
+    /// `1.5 s`, or `0.04 s` under a second.
     static func seconds(_ duration: Duration) -> String {
-        String(format: "%.1f s", duration.inSeconds)
+        String(format: duration < .seconds(1) ? "%.2f s" : "%.1f s", duration.inSeconds)
     }
 }
