@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PiSyncAuth
 import PiSyncClient
+import PiSyncPersistence
 import PiSyncProtocol
 import PiSyncServer
 import ServiceLifecycle
@@ -29,7 +30,7 @@ struct AlertSource {
         configuration.shutdownGracePeriod = .seconds(2)
         configuration.authSecrets = secrets
         let logger = Logger(label: "alert-source", factory: { _ in SwiftLogNoOpLogHandler() })
-        let application = try PiSyncApplication(configuration: configuration, logger: logger)
+        let application = try await open(configuration, logger: logger)
         let group = ServiceGroup(services: application.services, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -46,6 +47,20 @@ struct AlertSource {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
             return try result.get()
+        }
+    }
+
+    /// Opens the application, waiting (up to 10 s) while the data directory's lock is held: a
+    /// process this test binary is spawning shares the lock's open file from its fork until its
+    /// exec closes it, so a restart in the same test can find it briefly held.
+    private static func open(_ configuration: ServerConfiguration, logger: Logger) async throws -> PiSyncApplication {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            do {
+                return try PiSyncApplication(configuration: configuration, logger: logger)
+            } catch DataDirectoryLockError.held where ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
         }
     }
 
