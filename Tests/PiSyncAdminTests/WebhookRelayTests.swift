@@ -80,7 +80,9 @@ struct WebhookRelayTests {
                 try await relay.waitUntil("the first state write") { relay.delivered == 0 }
                 try await server.fail("pibox-1", at: 0, expecting: 1)
                 try await relay.waitUntil("the retry after the timeout") { relay.delivered == 1 }
-                #expect(relay.log.contains("POST of alert #1 failed (attempt 1): deadline exceeded"), "\(relay.log)")
+                // The request's deadline or the read timeout, whichever fires first under load.
+                let timedOut = ["deadline exceeded", "read timeout"].contains { relay.log.contains("POST of alert #1 failed (attempt 1): \($0)") }
+                #expect(timedOut, "\(relay.log)")
                 try await server.fail("pibox-2", at: 0, expecting: 2)
                 try await relay.waitUntil("the slow POST arriving") { receiver.attempts.count == 3 }
                 #expect(try await relay.stop(SIGTERM) == 0)
