@@ -7,31 +7,19 @@ import Glibc
 /// The kernel releases it when the process dies, `kill -9` included.
 public final class DataDirectoryLock: Sendable {
     /// The lock file.
-    public let path: String
-    private let descriptor: Int32
+    public var path: String { lock.path }
+    private let lock: ExclusiveFileLock
 
     /// Takes the lock of `directory` (creating the directory), or throws at once when
     /// another process holds it.
     public init(directory: String) throws(DataDirectoryLockError) {
-        path = directory + "/LOCK"
         do {
             try PosixFileSystem().createDirectories(directory)
+            lock = try ExclusiveFileLock(path: directory + "/LOCK")
         } catch {
+            if ExclusiveFileLock.isHeldElsewhere(error) { throw .held(directory: directory) }
             throw .io(error)
         }
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw .io(StorageIOError(operation: "open", path: path, errno: errno)) }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            let error = errno
-            close(descriptor)
-            if error == EWOULDBLOCK { throw .held(directory: directory) }
-            throw .io(StorageIOError(operation: "flock", path: path, errno: error))
-        }
-        self.descriptor = descriptor
-    }
-
-    deinit {
-        close(descriptor)  // releases the lock
     }
 }
 

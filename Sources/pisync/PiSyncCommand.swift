@@ -6,6 +6,9 @@ struct PiSyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pisync",
         abstract: "Sync-event backend for fleets of offline-first learning devices.",
-        subcommands: [Serve.self, Record.self, History.self, Failures.self, Watch.self, Ping.self, Repair.self, Token.self, Archive.self]
+        subcommands: [
+            Serve.self, Record.self, History.self, Failures.self, Watch.self, Relay.self, Ping.self, Archive.self, Repair.self,
+            Token.self,
+        ]
     )
 }

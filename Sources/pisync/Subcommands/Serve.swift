@@ -81,28 +81,8 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let settings = try SettingsSource.current()
         let configuration = try resolve(settings)
-        let level = try settings.value(logLevel, "LOG_LEVEL") ?? "info"
-        guard let logLevel = Logger.Level(rawValue: level) else {
-            throw ValidationError("log level '\(level)' is not one of trace, debug, info, notice, warning, error")
-        }
-        let format = try settings.value(logFormat, "LOG_FORMAT") ?? "text"
-        switch format {
-        case "text":
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = logLevel
-                return handler
-            }
-        case "json":
-            LoggingSystem.bootstrap { label in
-                var handler = JSONLogHandler(label: label)
-                handler.logLevel = logLevel
-                return handler
-            }
-        default:
-            throw ValidationError("log format '\(format)' is not one of json, text")
-        }
-        let logger = Logger(label: "pisync")
+        let logger = try LogSetup.bootstrap(
+            level: settings.value(logLevel, "LOG_LEVEL") ?? "info", format: settings.value(logFormat, "LOG_FORMAT") ?? "text")
         do {
             try configuration.checkProtectedMode()
             _ = try configuration.tls?.makeContext()

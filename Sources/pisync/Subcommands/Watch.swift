@@ -18,16 +18,23 @@ struct Watch: AsyncParsableCommand {
     func run() async throws {
         try await client.withClient { connection in
             let alerts = try await connection.subscribeFailureAlerts(fromSequence: from, deviceIDPrefix: devicePrefix)
-            if !client.json {
-                print("watching for \(alerts.confirmation.alertThreshold) consecutive failures (Ctrl-C to stop)")
-                if let from, alerts.confirmation.lastSequence > from {
-                    print("replaying the alerts after #\(from) up to #\(alerts.confirmation.lastSequence)")
+            let confirmation = alerts.confirmation
+            if client.json {
+                if confirmation.alertsLost > 0 {
+                    let notice = JSONView.AlertsLost(
+                        alertsLost: confirmation.alertsLost, fromSequence: from ?? 0, lastSequence: confirmation.lastSequence)
+                    print(String(decoding: try Output.json(notice), as: UTF8.self))
                 }
-                if alerts.confirmation.alertsLost > 0 {
-                    print("\(alerts.confirmation.alertsLost) alerts after #\(from ?? 0) are no longer held by the server and were lost")
+            } else {
+                print("watching for \(confirmation.alertThreshold) consecutive failures (Ctrl-C to stop)")
+                if let from, confirmation.lastSequence > from {
+                    print("replaying the alerts after #\(from) up to #\(confirmation.lastSequence)")
                 }
-                fflush(nil)
+                if confirmation.alertsLost > 0 {
+                    print("\(confirmation.alertsLost) alerts after #\(from ?? 0) are no longer held by the server and were lost")
+                }
             }
+            fflush(nil)
             for try await event in alerts.events {
                 switch event {
                 case .alert(let alert):
