@@ -6,6 +6,6 @@ struct PiSyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pisync",
         abstract: "Sync-event backend for fleets of offline-first learning devices.",
-        subcommands: [Serve.self, Record.self, History.self, Failures.self, Watch.self, Ping.self, Repair.self, Token.self]
+        subcommands: [Serve.self, Record.self, History.self, Failures.self, Watch.self, Ping.self, Import.self, Repair.self, Token.self]
     )
 }
