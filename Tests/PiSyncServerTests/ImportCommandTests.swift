@@ -1,6 +1,7 @@
 import Foundation
 import PiSyncClient
 import PiSyncProtocol
+import PiSyncStore
 import Testing
 
 /// `pisync import` as an operator runs it: the real binary against a whole persisting server.
@@ -146,5 +147,35 @@ struct ImportCommandTests {
         #expect(missing.status != 0 && missing.output.contains("none.json: No such file or directory"), "\(missing.output)")
         let same = try await Self.pisync(["import", file, "--rejects", file], port: 1)
         #expect(same.status != 0 && same.output.contains("--rejects names the input file"), "\(same.output)")
+    }
+
+    @Test("with a device token: its rows get through the burst and rate limits, another device's are rejected with the reason")
+    func deviceToken() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("device.json").path
+        let rows = (0..<30).map { (device: "pibook-7", minute: $0) } + [(device: "pibook-8", minute: 0), (device: "pibook-8", minute: 1)]
+        try rows.map { row in
+            #"{"device_id":"\#(row.device)","timestamp":{"$date":{"$numberLong":"\#(Self.seven + Int64(row.minute) * 60_000)"}},"total_files_synced":1,"total_errors":0,"internet_speed":1}"#
+        }.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let token = directory.appendingPathComponent("pibook-7.token").path
+        try AuthFixtures.token(device: "pibook-7").write(toFile: token, atomically: true, encoding: .utf8)
+        try await TestServer.with({
+            $0.authSecrets = AuthFixtures.secrets
+            $0.deviceRate = 40
+            $0.deviceBurst = 10
+        }) { server in
+            let bare = try await Self.pisync(["import", file], port: server.port)
+            #expect(bare.status == 1 && bare.output.contains("UNAUTHENTICATED") && bare.output.contains("--token-file"), "\(bare.output)")
+            #expect(!FileManager.default.fileExists(atPath: file + ".rejects.jsonl"))
+
+            let run = try await Self.pisync(["import", file, "--token-file", token, "--json"], port: server.port)
+            #expect(run.status == 1, "\(run.output)")
+            #expect(Self.counts(try Self.summary(run)) == [32, 30, 0, 2], "30 rows in batches over the burst of 10, then rate-limited")
+            let rejects = try String(contentsOfFile: file + ".rejects.jsonl", encoding: .utf8)
+            #expect(rejects.contains(#""field":"device_id""#) && rejects.contains(#""line":31"#) && rejects.contains(#""line":32"#), "\(rejects)")
+            #expect(rejects.contains("pibook-7"), "the server's reason names the token's device: \(rejects)")
+            #expect(try server.store.history(of: "pibook-7", page: PageRequest(page: 1, limit: 100)).total == 30)
+        }
     }
 }
