@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOCore
 import PiSyncClient
 import PiSyncProtocol
 
@@ -66,8 +67,8 @@ struct Import: AsyncParsableCommand {
                 summary = try await importer.run()
                 try rejectsFile.finish()
             } catch {
-                FileHandle.standardError.write(Data(Self.stopped(importer.summary, rejectsFile).utf8))
-                throw error
+                try? rejectsFile.finish()
+                throw Self.stopped(by: error, importer.summary, rejectsFile)
             }
             summary.rejectsFile = rejectsFile.count > 0 ? rejectsFile.path : ""
             if client.json {
@@ -100,11 +101,27 @@ struct Import: AsyncParsableCommand {
         print("\(summary.rejected) rejected row\(summary.rejected == 1 ? "" : "s") with the reason for each: \(rejects.path)")
     }
 
-    /// What a person needs when the import stops half-way.
-    static func stopped(_ summary: ImportSummary, _ rejects: RejectsFile) -> String {
-        var text = "import stopped after \(summary.documents) documents (\(summary.counts))"
+    /// Says why the import stopped half-way and how far it got, and returns the exit status:
+    /// 1 for a server error or an unreadable file, 2 for a lost connection.
+    static func stopped(by error: any Error, _ summary: ImportSummary, _ rejects: RejectsFile) -> any Error {
+        let status: Int32
+        switch error {
+        case let error as PiSyncError:
+            printError("server error: \(error)")
+            status = 1
+        case let error as ImportError:
+            printError(error.description)
+            status = 1
+        case is PiSyncClientError, is ChannelError, is IOError:
+            printError("lost the connection to the server: \(error)")
+            status = 2
+        default:
+            return error
+        }
+        var text = "import stopped after \(summary.documents) documents (\(summary.counts) acknowledged so far)"
         if rejects.count > 0 { text += "; rejected rows so far: \(rejects.path)" }
-        return text + "\nrunning it again is safe: rows already imported count as duplicates\n"
+        FileHandle.standardError.write(Data((text + "\nrunning it again is safe: rows already imported count as duplicates\n").utf8))
+        return ExitCode(status)
     }
 
     private static func canonical(_ path: String) -> String {
