@@ -143,17 +143,15 @@ final class MongoExportReader {
             cursor -= keep
             array.shift(by: keep)
         }
-        let previous = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: chunkSize))
-        let count = buffer.withUnsafeMutableBytes { bytes in
-            bytes.baseAddress.map { read(descriptor, $0 + previous, chunkSize) } ?? 0
+        var failure: Int32 = 0
+        let chunk = [UInt8](unsafeUninitializedCapacity: chunkSize) { bytes, initialized in
+            let count = bytes.baseAddress.map { read(descriptor, $0, chunkSize) } ?? 0
+            if count < 0 { failure = errno }
+            initialized = max(0, count)
         }
-        guard count >= 0 else {
-            buffer.removeLast(chunkSize)
-            throw ImportError("cannot read \(path): \(String(cString: strerror(errno)))")
-        }
-        buffer.removeLast(chunkSize - count)
-        if count == 0 { endOfFile = true }
+        guard failure == 0 else { throw ImportError("cannot read \(path): \(String(cString: strerror(failure)))") }
+        buffer.append(contentsOf: chunk)
+        if chunk.isEmpty { endOfFile = true }
     }
 
     func warn(_ warning: String) {
