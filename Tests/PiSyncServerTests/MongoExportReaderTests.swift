@@ -89,4 +89,25 @@ struct MongoExportReaderTests {
         }
         #expect(throws: ImportError("cannot read /tmp: it is a directory")) { try MongoExportReader(path: "/tmp") }
     }
+
+    @Test("a large export is streamed: the buffer holds a chunk and a document, never the file", arguments: [false, true])
+    func streaming(asArray: Bool) throws {
+        let document = #"{"_id":{"$oid":"6568a1f2c9e77c0012345678"},"device_id":"pibook-001","timestamp":{"$date":"2026-11-28T08:00:00.000Z"},"total_files_synced":12,"total_errors":0,"internet_speed":8.5}"#
+        let rows = Array(repeating: document, count: 20_000)
+        let text = asArray ? "[" + rows.joined(separator: ",\n") + "]" : rows.joined(separator: "\n")
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("large.json").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let reader = try MongoExportReader(path: path, chunkSize: 4096)
+        var count = 0
+        var largestBuffer = 0
+        while let row = try reader.next() {
+            #expect(row.document.count == document.utf8.count)
+            count += 1
+            largestBuffer = max(largestBuffer, reader.buffer.count)
+        }
+        #expect(count == 20_000 && reader.bytesConsumed == Int64(text.utf8.count))
+        #expect(largestBuffer <= 2 * 4096 + document.utf8.count, "\(largestBuffer) bytes held for a \(text.utf8.count)-byte file")
+    }
 }
