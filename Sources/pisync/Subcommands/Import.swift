@@ -19,13 +19,13 @@ struct Import: AsyncParsableCommand {
             already has, and repeats within the file, count as duplicates. The seed's sync_status is \
             ignored: PiSync derives it. Exit status: 0 when every row was imported or a duplicate, \
             1 when some were rejected (they are in the rejects file) or the server refused the import, \
-            2 when the server cannot be reached.
+            2 when the server cannot be reached or the connection is lost (running it again is safe).
             """)
 
     @Argument(help: "The mongoexport file.")
     var file: String
 
-    @Option(name: .long, help: "Where to write the rejected rows, one JSON line each (default: FILE.rejects.jsonl).")
+    @Option(name: .long, help: ArgumentHelp("Where to write the rejected rows, one JSON line each (default: FILE.rejects.jsonl).", valueName: "path"))
     var rejects: String?
 
     @Flag(name: .long, help: "Show the progress bar even when standard error is not a terminal.")
