@@ -34,7 +34,7 @@ final class ImportProgress {
     static func line(bytes: Int64, total: Int64?, documents: Int, elapsed: Duration) -> String {
         let count = "\(documents) document\(documents == 1 ? "" : "s")"
         guard let total, total > 0 else {
-            return "\(megabytes(bytes)) MB  \(count)  \(clock(elapsed.inSeconds))"
+            return "\(megabytes(bytes)) MB  \(count)  \(clock(elapsed.inSeconds.rounded(.down)))"
         }
         let fraction = min(1, Double(bytes) / Double(total))
         let filled = Int(fraction * Double(width))

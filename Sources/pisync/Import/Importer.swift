@@ -62,7 +62,7 @@ final class Importer {
             }
         }
         progress?.update(bytes: reader.bytesConsumed, documents: summary.documents, last: true)
-        summary.format = reader.format.map { $0 == .jsonArray ? "json_array" : "json_lines" } ?? ""
+        summary.format = reader.format?.rawValue ?? ""
         summary.warnings = reader.warnings
         summary.seconds = (ContinuousClock.now - start).inSeconds
         return summary

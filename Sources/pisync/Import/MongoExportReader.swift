@@ -9,10 +9,10 @@ import PiSyncStore
 /// (mongoexport's default) or one JSON array (`--jsonArray`), told apart by the first byte
 /// that is not whitespace.
 final class MongoExportReader {
-    /// The two layouts mongoexport writes.
+    /// The two layouts mongoexport writes; the raw value is the summary's `format`.
     enum Format: String, Sendable {
-        case jsonLines = "JSON lines"
-        case jsonArray = "JSON array"
+        case jsonLines = "json_lines"
+        case jsonArray = "json_array"
     }
 
     /// A document larger than this is refused (MongoDB's own limit is 16 MiB per document).

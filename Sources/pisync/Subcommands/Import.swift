@@ -34,17 +34,14 @@ struct Import: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
-        let reader: MongoExportReader
-        let rejectsFile: RejectsFile
-        do {
-            reader = try MongoExportReader(path: file)
-            let rejectsPath = rejects ?? RejectsFile.defaultPath(for: file)
-            guard Self.canonical(rejectsPath) != Self.canonical(file) else {
-                throw ImportError("--rejects names the input file \(file)")
-            }
-            rejectsFile = try RejectsFile(path: rejectsPath)
-        } catch let error as ImportError {
-            throw ValidationError(error.description)
+        let reader = try Self.validated { () throws(ImportError) in try MongoExportReader(path: file) }
+        let rejectsPath = rejects ?? RejectsFile.defaultPath(for: file)
+        guard Self.canonical(rejectsPath) != Self.canonical(file) else {
+            throw ValidationError("--rejects names the input file \(file)")
+        }
+        // Next to a pipe such as <(mongoexport ...) there is nowhere to write.
+        let rejectsFile = try Self.validated(rejects == nil ? " (give --rejects PATH)" : "") { () throws(ImportError) in
+            try RejectsFile(path: rejectsPath)
         }
         let bar = progress || isatty(STDERR_FILENO) == 1 ? ImportProgress(totalBytes: reader.totalBytes) : nil
         do {
@@ -122,6 +119,14 @@ struct Import: AsyncParsableCommand {
         if rejects.count > 0 { text += "; rejected rows so far: \(rejects.path)" }
         FileHandle.standardError.write(Data((text + "\nrunning it again is safe: rows already imported count as duplicates\n").utf8))
         return ExitCode(status)
+    }
+
+    /// `body`'s result; its failure becomes a usage error, with `hint` appended.
+    private static func validated<T>(_ hint: String = "", _ body: () throws(ImportError) -> T) throws(ValidationError) -> T {
+        switch Result(catching: body) {
+        case .success(let value): return value
+        case .failure(let error): throw ValidationError(error.description + hint)
+        }
     }
 
     private static func canonical(_ path: String) -> String {
