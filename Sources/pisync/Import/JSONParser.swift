@@ -52,7 +52,7 @@ struct JSONParser {
     }
 
     private mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        while index < bytes.count, MongoExportReader.isWhitespace(bytes[index]) { index += 1 }
     }
 
     private mutating func value(depth: Int) throws(SyntaxError) -> JSONValue {
