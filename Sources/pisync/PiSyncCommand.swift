@@ -7,8 +7,8 @@ struct PiSyncCommand: AsyncParsableCommand {
         commandName: "pisync",
         abstract: "Sync-event backend for fleets of offline-first learning devices.",
         subcommands: [
-            Serve.self, Record.self, History.self, Failures.self, Watch.self, Relay.self, Ping.self, Archive.self, Repair.self,
-            Token.self,
+            Serve.self, Record.self, History.self, Failures.self, Watch.self, Relay.self, Ping.self, Import.self, Archive.self,
+            Repair.self, Token.self,
         ]
     )
 }
