@@ -98,3 +98,51 @@ struct RESTRecordTests {
         }
     }
 }
+
+@Suite("REST gateway: durability", .timeLimit(.minutes(3)))
+struct RESTDurabilityTests {
+    @Test("a POST is answered only once its event is durable (--fsync always), as a RecordSync is acknowledged")
+    func answeredWhenDurable() async throws {
+        try await RESTTestServer.with { server in
+            server.files.holdSyncs()
+            let syncsBefore = server.files.syncs
+            let post = Task { try await server.post(RESTRecordTests.example) }
+            // Stored in memory (and appended to the log) but not synced: no answer yet.
+            let stored = ContinuousClock.now.advanced(by: .seconds(20))
+            while server.application.store.event(of: "pibook-001", at: RESTRecordTests.exampleMillis) == nil,
+                ContinuousClock.now < stored
+            {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(server.application.log.durableSequence < server.application.log.appendedSequence)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(server.application.log.durableSequence < server.application.log.appendedSequence)
+            server.files.releaseSyncs()
+            let answer = try await post.value
+            #expect(answer.status == 201)
+            #expect(server.files.syncs > syncsBefore)
+            #expect(server.application.log.durableSequence >= server.application.log.appendedSequence)
+        }
+    }
+
+    @Test("a failing disk answers 503 UNAVAILABLE with Retry-After, and the gateway recovers with the disk")
+    func diskFault() async throws {
+        try await RESTTestServer.with { server in
+            server.files.failWrites(28)  // ENOSPC
+            let refused = try await server.post(RESTRecordTests.example)
+            #expect(refused.status == 503, "\(refused.text)")
+            #expect(refused.errorCode == "UNAVAILABLE" && refused.header("Retry-After") == "1")
+            #expect(refused.errorMessage.contains("retry later"))
+            server.files.failWrites(0)
+            var answer = refused
+            let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+            while answer.status == 503, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+                answer = try await server.post(RESTRecordTests.example)
+            }
+            // The first attempt may have been kept in memory before the fault was known: its
+            // retry is then a duplicate, durable now.
+            #expect(answer.status == 201 || (answer.status == 200 && answer.json?["duplicate"] == true), "\(answer.text)")
+        }
+    }
+}

@@ -6,12 +6,15 @@ import NIOCore
 import PiSyncAdmin
 import PiSyncClient
 import PiSyncServer
+import PiSyncTestSupport
 import ServiceLifecycle
 
-/// A persisting PiSync application on a data directory, with a Hummingbird server on
-/// 127.0.0.1 port 0 serving the REST gateway over it, both run for the span of `body`.
+/// A persisting PiSync application on a data directory, with a file system the test controls
+/// and a Hummingbird server on 127.0.0.1 port 0 serving the REST gateway over it, both run for
+/// the span of `body`.
 struct RESTTestServer {
     let application: PiSyncApplication
+    let files: ControlledFileSystem
     let httpPort: Int
     let binaryPort: Int
 
@@ -37,7 +40,8 @@ struct RESTTestServer {
         configuration.dataDirectory = dataDirectory ?? scratch.appendingPathComponent("data").path
         configure(&configuration)
         let logger = Logger(label: "pisync-rest-test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let application = try PiSyncApplication(configuration: configuration, logger: logger)
+        let files = ControlledFileSystem()
+        let application = try PiSyncApplication(configuration: configuration, logger: logger, fileSystem: files)
         let router = Router()
         RESTGateway(application: application, maxBodyBytes: maxBodyBytes).addRoutes(to: router)
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
@@ -56,10 +60,13 @@ struct RESTTestServer {
                 let httpPort = await iterator.next() ?? 0
                 let binaryPort = try await application.server.localAddress.port ?? 0
                 result = .success(
-                    try await body(RESTTestServer(application: application, httpPort: httpPort, binaryPort: binaryPort)))
+                    try await body(
+                        RESTTestServer(application: application, files: files, httpPort: httpPort, binaryPort: binaryPort)))
             } catch {
                 result = .failure(error)
             }
+            files.releaseSyncs()
+            files.failWrites(0)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
             return try result.get()
