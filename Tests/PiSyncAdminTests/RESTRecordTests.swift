@@ -1,4 +1,5 @@
 import PiSyncAdmin
+import PiSyncPersistence
 import PiSyncProtocol
 import PiSyncStore
 import Testing
@@ -122,6 +123,18 @@ struct RESTDurabilityTests {
             #expect(answer.status == 201)
             #expect(server.files.syncs > syncsBefore)
             #expect(server.application.log.durableSequence >= server.application.log.appendedSequence)
+        }
+    }
+
+    @Test("under every --fsync policy a POST is answered once its record is durable by that policy's rule",
+          arguments: [FsyncPolicy.always, .interval, .never])
+    func everyPolicy(_ policy: FsyncPolicy) async throws {
+        try await RESTTestServer.with({ $0.fsync = policy }) { server in
+            let answer = try await server.post(RESTRecordTests.example)
+            #expect(answer.status == 201)
+            #expect(server.application.log.durableSequence >= server.application.log.appendedSequence)
+            let history = try await server.request("GET", "/api/device/pibook-001/sync-history")
+            #expect(history.json?["total"] == 1)
         }
     }
 
