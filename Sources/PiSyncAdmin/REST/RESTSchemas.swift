@@ -8,7 +8,10 @@ enum RESTSchemas {
             "properties": [
                 "device_id": deviceID,
                 "timestamp": [
-                    "description": "When the sync happened: ISO 8601 with a zone (Z or ±HH:MM), with or without fractional seconds, or Unix milliseconds. Not before --min-timestamp (2000-01-01), not more than --max-future-skew-ms ahead of the server.",
+                    "description": .string(
+                        "When the sync happened: ISO 8601 with a zone (Z or ±HH:MM), with or without fractional "
+                            + "seconds, or Unix milliseconds. Not before --min-timestamp (2000-01-01), not more than "
+                            + "--max-future-skew-ms ahead of the server."),
                     "oneOf": [["type": "string", "format": "date-time"], ["type": "integer", "format": "int64"]],
                 ],
                 "total_files_synced": count("Files the sync transferred."),
@@ -54,14 +57,20 @@ enum RESTSchemas {
         ],
         "DeviceFailures": [
             "type": "object",
-            "required": ["device_id", "failed_syncs", "total_syncs", "consecutive_failures", "last_failure_timestamp", "last_success_timestamp"],
+            "required": [
+                "device_id", "failed_syncs", "total_syncs", "consecutive_failures", "last_failure_timestamp",
+                "last_success_timestamp",
+            ],
             "properties": [
                 "device_id": deviceID,
                 "failed_syncs": ["type": "integer", "description": "Failed syncs stored."],
                 "total_syncs": ["type": "integer", "description": "Syncs stored."],
                 "consecutive_failures": ["type": "integer", "description": "Failed syncs in a row, newest back."],
                 "last_failure_timestamp": ["type": "string", "format": "date-time", "nullable": true],
-                "last_success_timestamp": ["type": "string", "format": "date-time", "nullable": true, "description": "null if the device never synced successfully."],
+                "last_success_timestamp": [
+                    "type": "string", "format": "date-time", "nullable": true,
+                    "description": "null if the device never synced successfully.",
+                ],
             ],
         ],
         "FailureList": [
@@ -83,8 +92,14 @@ enum RESTSchemas {
                     "type": "object",
                     "required": ["code", "field", "message"],
                     "properties": [
-                        "code": ["type": "string", "description": "The binary protocol's code name: INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED, UNAVAILABLE, UNAUTHENTICATED, ..."],
-                        "field": ["type": "string", "description": "The offending body field, query parameter, device_id, body or Content-Type; empty when none."],
+                        "code": [
+                            "type": "string",
+                            "description": "The binary protocol's code name: INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED, UNAVAILABLE, ...",
+                        ],
+                        "field": [
+                            "type": "string",
+                            "description": "The offending body field, query parameter, device_id, body or Content-Type; empty when none.",
+                        ],
                         "message": ["type": "string", "description": "What is wrong, in a sentence."],
                         "retry_after_ms": ["type": "integer", "description": "With 429: how long to wait before retrying."],
                     ],
