@@ -24,7 +24,7 @@ public final class PiSyncServer: Service, Sendable {
     /// The bus the store's alerts reach subscribers through.
     public let bus: AlertBus
     private let configuration: ServerConfiguration
-    private let dispatcher: RequestDispatcher
+    let dispatcher: RequestDispatcher
     private let logger: Logger
     private let group: any EventLoopGroup
     private let state = Mutex(State.idle)

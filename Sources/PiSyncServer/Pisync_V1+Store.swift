@@ -3,7 +3,7 @@ import PiSyncStore
 
 extension Pisync_V1_SyncEvent {
     /// The wire form of a stored event, with its derived status.
-    init(_ event: SyncEvent) {
+    public init(_ event: SyncEvent) {
         self.init()
         deviceID = event.deviceID
         timestamp = event.timestamp
@@ -15,7 +15,8 @@ extension Pisync_V1_SyncEvent {
 }
 
 extension Pisync_V1_SyncStatus {
-    init(_ status: SyncStatus) {
+    /// The wire form of a status.
+    public init(_ status: SyncStatus) {
         switch status {
         case .success: self = .success
         case .partial: self = .partial

@@ -132,6 +132,11 @@ struct DeviceHistory: Sendable {
         archived = ArchivedPart(folding: moved, into: archived)
     }
 
+    /// The sync stored at `timestamp`, if there is one.
+    func event(at timestamp: Int64) -> StoredSync? {
+        blocks.event(at: timestamp)
+    }
+
     /// The events of a newest-first page, in ascending order (reverse them to present).
     func newestFirst(_ page: PageRequest) -> [StoredSync] {
         guard page.offset < blocks.count else { return [] }

@@ -75,6 +75,15 @@ struct HistoryBlocks: Sendable {
         return result
     }
 
+    /// The event stored at `timestamp`, if there is one.
+    func event(at timestamp: Int64) -> StoredSync? {
+        let blockIndex = blocks.partitionPoint { $0[$0.count - 1].timestamp >= timestamp }
+        guard blockIndex < blocks.count else { return nil }
+        let block = blocks[blockIndex]
+        let position = block.partitionPoint { $0.timestamp >= timestamp }
+        return position < block.count && block[position].timestamp == timestamp ? block[position] : nil
+    }
+
     /// The event `distance` places from the newest (0 is the newest).
     func event(fromNewest distance: Int) -> StoredSync {
         var remaining = distance

@@ -110,6 +110,14 @@ public final class SyncStore: Sendable {
         return found
     }
 
+    /// The event `deviceID` has stored at `timestamp` (the first one recorded there: a later
+    /// duplicate changes nothing), or `nil` when there is none.
+    public func event(of deviceID: String, at timestamp: Int64) -> SyncEvent? {
+        shard(of: deviceID).state.withLock { state in
+            state.devices[deviceID]?.event(at: timestamp)?.event(of: deviceID)
+        }
+    }
+
     /// One page of the devices with more than `threshold` failed syncs.
     public func failures(above threshold: Int, page: PageRequest) -> FailurePage {
         let (total, ids) = failureIndex.withLock { index in

@@ -5,6 +5,7 @@ import NIOCore
 import PiSyncClient
 import PiSyncPersistence
 import PiSyncServer
+import PiSyncTestSupport
 import ServiceLifecycle
 
 /// A whole persisting PiSync server (``PiSyncApplication``) on a temporary data directory and

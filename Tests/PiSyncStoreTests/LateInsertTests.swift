@@ -34,5 +34,12 @@ struct LateInsertTests {
             let timestamps: [Int64] = history.events.map { $0.timestamp }
             #expect(timestamps == expected)
         }
+        // Each stored event is found by its timestamp, first write kept; nothing between them.
+        for offset in 0..<next {
+            let found = store.event(of: "pi", at: t0 + offset * 1000)
+            #expect(found?.status == model[offset] && found?.deviceID == "pi", "offset \(offset)")
+            #expect(store.event(of: "pi", at: t0 + offset * 1000 + 1) == nil)
+        }
+        #expect(store.event(of: "pi", at: t0 - 1) == nil && store.event(of: "other", at: t0) == nil)
     }
 }
