@@ -18,12 +18,14 @@ public struct SnapshotService: Service {
     private let logBytes: Int
     private let logger: Logger
     private let clock: ServerClock
+    private let metrics: ServerMetrics
 
-    /// Creates the service; it writes to `file`.
+    /// Creates the service; it writes to `file` and times each snapshot in `metrics`.
     public init(
         store: SyncStore, log: WriteAheadLog, file: SnapshotFile, interval: Duration, logBytes: Int, logger: Logger,
-        clock: ServerClock = ServerClock()
+        clock: ServerClock = ServerClock(), metrics: ServerMetrics = .disabled
     ) {
+        self.metrics = metrics
         self.store = store
         self.log = log
         self.file = file
@@ -68,11 +70,14 @@ public struct SnapshotService: Service {
 
     /// Writes a snapshot on NIO's blocking-I/O thread pool and deletes the log segments it covers.
     public func write() async throws {
-        let (store, log, file, logger) = (store, log, file, logger)
+        let (store, log, file, logger, metrics) = (store, log, file, logger, metrics)
         let takenAt = clock.nowMillis()
         try await NIOThreadPool.singleton.runIfActive {
             let started = ContinuousClock.now
             let summary = try file.write(store, logSequence: log.appendedSequence, takenAt: takenAt)
+            let (seconds, attoseconds) = (ContinuousClock.now - started).components
+            metrics.snapshotDuration.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+            metrics.snapshotSize.record(summary.bytes)
             let removed = try log.removeSegments(coveredBy: summary.logSequence)
             logger.debug(
                 "snapshot written",
