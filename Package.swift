@@ -150,10 +150,10 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
-        // Fixtures shared by the store and persistence tests.
+        // Fixtures shared by the store, persistence, server and admin tests.
         .target(
             name: "PiSyncTestSupport",
-            dependencies: ["PiSyncStore"],
+            dependencies: ["PiSyncStore", "PiSyncPersistence"],
             path: "Tests/PiSyncTestSupport"
         ),
         .testTarget(
