@@ -21,15 +21,14 @@ public final class AdminMetrics: Sendable {
     public init() {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
-        // Sub-millisecond buckets: a RecordSync is tens of microseconds, a page-cache fsync
-        // well under a millisecond, a slow disk's tens of milliseconds and more.
+        // Sub-millisecond buckets: a page-cache fsync is well under a millisecond, a slow
+        // disk's tens of milliseconds and more.
         let fast: [Duration] = [
             .microseconds(25), .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500),
             .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
             .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
         ]
         factory.durationHistogramBuckets = [
-            "pisync_record_sync_duration_seconds": fast,
             "pisync_log_fsync_duration_seconds": fast,
             "pisync_snapshot_duration_seconds": [
                 .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
@@ -62,6 +61,8 @@ public final class AdminMetrics: Sendable {
             events.set(to: Double(counts.events))
             logDegraded.set(to: application.log.fault == nil ? 0 : 1)
         }
-        return registry.emitToBuffer()
+        var text = registry.emitToBuffer()
+        text += Array(server.recordSyncDuration.exposition.utf8)
+        return text
     }
 }

@@ -27,7 +27,7 @@ struct RequestDispatcher: Sendable {
     /// With `rateLimited`, the events count against their devices' rate limit first.
     func recordSync(id: UInt64, _ request: Pisync_V1_RecordSyncRequest, rateLimited: Bool = true) -> OutboundFrame {
         let started = NIODeadline.now()
-        defer { metrics.recordSyncDuration.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
+        defer { metrics.recordSyncDuration.record(nanoseconds: (NIODeadline.now() - started).nanoseconds) }
         return record(id: id, request, rateLimited: rateLimited)
     }
 

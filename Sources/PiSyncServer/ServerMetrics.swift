@@ -25,7 +25,16 @@ public struct ServerMetrics: Sendable {
     /// `pisync_alerts_delivered_total`: alerts and recoveries handed to a subscriber (live or replayed).
     let alertsDelivered: Counter
     /// `pisync_record_sync_duration_seconds`: validating, storing and journaling one RecordSync.
-    let recordSyncDuration: Timer
+    /// Not a swift-metrics Timer: swift-prometheus's histogram locks per observation, and this
+    /// one is recorded on every RecordSync (see ``LatencyHistogram``).
+    public let recordSyncDuration = LatencyHistogram(
+        name: "pisync_record_sync_duration_seconds",
+        help: "Time to validate, store and journal one RecordSync (the fsync wait is not in it)",
+        bounds: [
+            .microseconds(25), .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500),
+            .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+        ])
     /// `pisync_snapshot_duration_seconds`: writing one snapshot.
     let snapshotDuration: Timer
     /// `pisync_snapshot_size_bytes`: the last snapshot's size.
@@ -54,7 +63,6 @@ public struct ServerMetrics: Sendable {
         alertsRaised = Counter(label: "pisync_alerts_raised_total", dimensions: [("kind", "alert")], factory: factory)
         recoveriesRaised = Counter(label: "pisync_alerts_raised_total", dimensions: [("kind", "recovery")], factory: factory)
         alertsDelivered = Counter(label: "pisync_alerts_delivered_total", factory: factory)
-        recordSyncDuration = Timer(label: "pisync_record_sync_duration_seconds", factory: factory)
         snapshotDuration = Timer(label: "pisync_snapshot_duration_seconds", factory: factory)
         snapshotSize = Gauge(label: "pisync_snapshot_size_bytes", factory: factory)
         log = LogMetrics(factory: factory)
