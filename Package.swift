@@ -150,7 +150,7 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
-        // Fixtures shared by the tests: store fixtures, and a file system that fails on cue.
+        // Fixtures shared by the store, persistence, server and admin tests.
         .target(
             name: "PiSyncTestSupport",
             dependencies: ["PiSyncStore", "PiSyncPersistence"],

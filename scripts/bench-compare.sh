@@ -12,8 +12,9 @@
 #
 # Settings (environment): FSYNC (always|interval|never), CONNS, DEPTH, BATCH,
 # PER_EVENT_DEVICES (0|1), DURATION and WARMUP (seconds), ROUNDS, SYSTEMS (any of echo pisync
-# redis pisync-auth pisync-tls pisync-tls-auth: PiSync with auth on, the load authenticating each
-# connection with an operator token, and/or TLS with the test certificates of Tests/Fixtures/tls), BIN (a directory holding pisync and pisync-bench; default: build release into
+# redis pisync-auth pisync-tls pisync-tls-auth pisync-admin: PiSync with auth on, the load authenticating each
+# connection with an operator token, and/or TLS with the test certificates of Tests/Fixtures/tls,
+# or with the admin HTTP port on, so that its metrics are recorded), BIN (a directory holding pisync and pisync-bench; default: build release into
 # .build/release), PORT (first of three ports), KEEP (1 keeps the scratch directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,6 +73,7 @@ start() {  # system port data-dir
       extra=()
       [[ "$1" == *auth* ]] && extra+=(--auth-secret-file "$scratch/secret")
       [[ "$1" == *tls* ]] && extra+=(--tls-cert "$tls_dir/server.pem" --tls-key "$tls_dir/server.key")
+      [[ "$1" == *admin* ]] && extra+=(--admin-port 0)
       "$BIN/pisync" serve --port "$2" --data-dir "$3" --fsync "$FSYNC" --log-level warning ${extra[@]+"${extra[@]}"} \
         >"$scratch/$1.log" 2>&1 & ;;
     redis)

@@ -6,6 +6,8 @@ public struct AdminConfiguration: Sendable, Equatable {
     public var host: String
     /// The TCP port (`--admin-port`); 0 picks a free port.
     public var port: Int
+    /// Whether the REST gateway is mounted on the port (`--rest`).
+    public var rest = false
 
     /// The default admin host: loopback only.
     public static let defaultHost = "127.0.0.1"

@@ -142,7 +142,7 @@ final class LogWriter: @unchecked Sendable {
             length += Int64(batch.count)
             switch configuration.fsync {
             case .always:
-                try fileSystem.sync(descriptor, path: segment.path)
+                try configuration.metrics.timed { () throws(StorageIOError) in try fileSystem.sync(descriptor, path: segment.path) }
                 settle()
             case .never:
                 settle()
@@ -156,7 +156,7 @@ final class LogWriter: @unchecked Sendable {
 
     private func syncInterval() {
         do {
-            try fileSystem.sync(descriptor, path: segment.path)
+            try configuration.metrics.timed { () throws(StorageIOError) in try fileSystem.sync(descriptor, path: segment.path) }
             settle()
         } catch {
             fault = error

@@ -28,6 +28,8 @@ public final class WriteAheadLog: SyncJournal, Sendable {
         public var segmentBytes: Int = 16 << 20
         /// How often a log whose disk failed tries again.
         public var retryInterval: Duration = .milliseconds(500)
+        /// Where appends and fsync latency are counted.
+        public var metrics = LogMetrics.disabled
 
         /// Settings for a log in `directory`, with the defaults.
         public init(directory: String) {
@@ -114,6 +116,7 @@ public final class WriteAheadLog: SyncJournal, Sendable {
             return (before == 0, state.pending.count - before)
         }
         appendedBytes.add(UInt64(size), ordering: .relaxed)
+        configuration.metrics.appends.increment()
         if wasEmpty && !writesThrough { wakeup.signal() }
     }
 

@@ -20,10 +20,14 @@ public final class AlertBus: Sendable {
     private let reserved = Atomic<Int>(0)
     /// Alerts kept for subscribers that resume (``ServerConfiguration/alertHistory``).
     let historyCapacity: Int
+    /// Where alerts raised and delivered are counted.
+    private let metrics: ServerMetrics
 
-    /// Creates a bus with no subscribers that keeps the last `history` alerts for resumes.
-    public init(history: Int = ServerConfiguration().alertHistory) {
+    /// Creates a bus with no subscribers that keeps the last `history` alerts for resumes and
+    /// counts what it publishes and delivers in `metrics`.
+    public init(history: Int = ServerConfiguration().alertHistory, metrics: ServerMetrics = .disabled) {
         self.historyCapacity = max(0, history)
+        self.metrics = metrics
     }
 
     /// Hands `alert` to every subscription: written at once to those served by the calling
@@ -33,6 +37,7 @@ public final class AlertBus: Sendable {
     /// on the subscriber's own loop finds this one waiting and goes behind it.
     public func publish(_ alert: FailureAlert) {
         let encoded = EncodedAlert(alert)
+        (alert.recovery == nil ? metrics.alertsRaised : metrics.recoveriesRaised).increment()
         // Kept and handed out under one lock with ``add(_:resumingAfter:)``: a subscriber that
         // resumes gets each alert once, from the replay or live.
         let current = state.withLock { state in
@@ -45,9 +50,11 @@ public final class AlertBus: Sendable {
         }
         guard !current.isEmpty else { return }
         var elsewhere: [ObjectIdentifier: (loop: any EventLoop, subscriptions: [AlertSubscription])] = [:]
+        var delivered = 0
         for subscription in current {
             let loop = subscription.eventLoop
             if !subscription.wants(encoded) { continue }
+            delivered += 1
             if loop.inEventLoop {
                 subscription.offer(encoded)
             } else {
@@ -55,6 +62,7 @@ public final class AlertBus: Sendable {
                 elsewhere[ObjectIdentifier(loop), default: (loop, [])].subscriptions.append(subscription)
             }
         }
+        if delivered > 0 { metrics.alertsDelivered.increment(by: delivered) }
         for (loop, subscriptions) in elsewhere.values {
             loop.execute {
                 for subscription in subscriptions { subscription.drain() }
@@ -119,7 +127,9 @@ public final class AlertBus: Sendable {
                 // Alerts numbered after `sequence` and before the oldest held; no overflow for
                 // any `sequence` a client may send (UInt64.max included).
                 point.lost = sequence < oldestHeld &- 1 ? oldestHeld - 1 - sequence : 0
-                subscription.preload(state.recent.filter { $0.sequence > sequence && subscription.wants($0) })
+                let replay: [EncodedAlert] = state.recent.filter { $0.sequence > sequence && subscription.wants($0) }
+                if !replay.isEmpty { metrics.alertsDelivered.increment(by: replay.count) }
+                subscription.preload(replay)
             }
             state.subscriptions[ObjectIdentifier(subscription)] = subscription
             return point

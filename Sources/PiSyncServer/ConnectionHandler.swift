@@ -59,6 +59,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// (one pass through the outbound pipeline and one write entry instead of one per answer).
     private var coalesced = ByteBuffer()
     private let encoder = OutboundFrameEncoder()
+    /// The call of the request being dispatched, until its answer is counted
+    /// (`pisync_requests_total`); notices and stream messages are not answers and are not counted.
+    private var pendingCall: RequestCall?
 
     init(
         dispatcher: RequestDispatcher, bus: AlertBus, configuration: ServerConfiguration, authFailures: RateLimiter? = nil,
@@ -127,6 +130,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private func process(_ frame: ByteBuffer, _ context: ChannelHandlerContext) {
         if let (id, call) = RecordSyncDecoder.decode(frame) {
             // The plain RecordSync, read without swift-protobuf's generic decoder.
+            pendingCall = .recordSync
             guard !closing else {
                 respond(.failure(id: id, .unavailable, "server is shutting down"), context)
                 return
@@ -139,9 +143,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
             request = try Pisync_V1_Request(serializedBytes: frame.readableBytesSpan)
         } catch {
             logger.debug("undecodable frame", metadata: ["error": "\(error)"])
+            pendingCall = .unknown
             respond(.failure(id: 0, .invalidArgument, "frame is not a valid pisync.v1.Request: \(error)"), context)
             return
         }
+        pendingCall = RequestCall(request.call)
         guard !closing else {
             respond(.failure(id: request.id, .unavailable, "server is shutting down"), context)
             return
@@ -349,6 +355,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
         _ response: OutboundFrame, _ context: ChannelHandlerContext, waiting: ResponseQueue.Wait = .none,
         then: (() -> Void)? = nil
     ) {
+        if let call = pendingCall {
+            pendingCall = nil
+            dispatcher.metrics.countRequest(call, response)
+        }
         guard responses.enqueue(response, waiting: waiting, then: then) else {
             emit(response, context)
             if let then {

@@ -24,6 +24,10 @@ public struct PiSyncApplication: Sendable {
     public let snapshots: SnapshotService
     /// What recovery loaded.
     public let recovery: RecoveryReport
+    /// Readiness, for Ping and the admin port.
+    public let health: ServerHealth
+    /// The instruments the services record into.
+    public let metrics: ServerMetrics
     private let logger: Logger
     private let lock: DataDirectoryLock
 
@@ -31,13 +35,18 @@ public struct PiSyncApplication: Sendable {
     /// - Throws: ``DataDirectoryLockError`` when another process uses the directory;
     ///   ``SnapshotError`` or ``WriteAheadLogError`` when it cannot be recovered (damage, a
     ///   newer format, an I/O error).
+    /// Everything is counted in `metrics`; `health` says "recovering" until this returns.
     public init(
         configuration: ServerConfiguration, logger: Logger, fileSystem: any StorageFileSystem = PosixFileSystem(),
-        clock: ServerClock = ServerClock(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        clock: ServerClock = ServerClock(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        metrics: ServerMetrics = .disabled, health: ServerHealth = ServerHealth()
     ) throws {
+        health.enter(.recovering)
         let lock = try DataDirectoryLock(directory: configuration.dataDirectory)
-        let bus = AlertBus(history: configuration.alertHistory)
-        let log = WriteAheadLog(configuration: configuration.logConfiguration, fileSystem: fileSystem)
+        let bus = AlertBus(history: configuration.alertHistory, metrics: metrics)
+        var logConfiguration = configuration.logConfiguration
+        logConfiguration.metrics = metrics.log
+        let log = WriteAheadLog(configuration: logConfiguration, fileSystem: fileSystem)
         let gate = DurableAlertGate(log: log, bus: bus)
         log.onDurable { gate.release(upTo: $0) }
         let store = SyncStore(configuration: configuration.storeConfiguration, journal: log, onAlert: gate.publish)
@@ -50,6 +59,10 @@ public struct PiSyncApplication: Sendable {
         logger.info("recovered \(configuration.dataDirectory): \(recovery)")
         let history = store.alertHistory
         bus.seed(history: history.alerts, lastSequence: history.lastSequence)
+        health.watch(log)
+        health.enter(.recovered)
+        self.health = health
+        self.metrics = metrics
         self.lock = lock
         self.store = store
         self.bus = bus
@@ -57,10 +70,11 @@ public struct PiSyncApplication: Sendable {
         self.recovery = recovery
         self.logger = logger
         self.server = PiSyncServer(
-            configuration: configuration, store: store, bus: bus, log: log, logger: logger, clock: clock, group: group)
+            configuration: configuration, store: store, bus: bus, log: log, logger: logger, clock: clock, group: group,
+            metrics: metrics, health: health)
         self.snapshots = SnapshotService(
             store: store, log: log, file: directory.snapshot, interval: configuration.snapshotInterval,
-            logBytes: configuration.snapshotLogBytes, logger: logger, clock: clock,
+            logBytes: configuration.snapshotLogBytes, logger: logger, clock: clock, metrics: metrics,
             archiver: configuration.retention.isEnabled
                 ? Archiver(store: store, archive: directory.archive, policy: configuration.retention) : nil)
     }

@@ -23,6 +23,8 @@ public final class PiSyncServer: Service, Sendable {
     public let store: SyncStore
     /// The bus the store's alerts reach subscribers through.
     public let bus: AlertBus
+    /// Readiness, as Ping and the admin port's `/readyz` report it.
+    public let health: ServerHealth
     private let configuration: ServerConfiguration
     let dispatcher: RequestDispatcher
     private let logger: Logger
@@ -34,14 +36,21 @@ public final class PiSyncServer: Service, Sendable {
     private let nextConnectionID = Atomic<UInt64>(0)
 
     /// Creates a server for `store`, publishing alerts through `bus`. With a `log` (the store's
-    /// journal), responses wait until what they depend on is durable in it.
+    /// journal), responses wait until what they depend on is durable in it. Requests are
+    /// counted in `metrics`; readiness is kept in `health` (a new one when not given).
     public init(
         configuration: ServerConfiguration, store: SyncStore, bus: AlertBus, log: WriteAheadLog? = nil,
         logger: Logger, clock: ServerClock = ServerClock(),
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        metrics: ServerMetrics = .disabled, health: ServerHealth = ServerHealth()
     ) {
         self.configuration = configuration
-        self.dispatcher = Self.makeDispatcher(configuration: configuration, store: store, log: log, clock: clock)
+        var dispatcher = Self.makeDispatcher(configuration: configuration, store: store, log: log, clock: clock)
+        dispatcher.metrics = metrics
+        dispatcher.health = health
+        if let log { health.watch(log) }
+        self.dispatcher = dispatcher
+        self.health = health
         self.authFailures = Self.makeAuthFailureLimiter(configuration)
         self.store = store
         self.bus = bus
@@ -78,6 +87,7 @@ public final class PiSyncServer: Service, Sendable {
         }
         let address = listener.channel.localAddress
         state.withLock { $0 = .running(listener: listener.channel) }
+        health.enter(.serving)
         if let address { listening.succeed(address) }
         let where_ = address.map { "\($0.ipAddress ?? configuration.host):\($0.port ?? configuration.port)" }
         logger.info(
@@ -95,6 +105,7 @@ public final class PiSyncServer: Service, Sendable {
             self.beginShutdown()
         }
         state.withLock { $0 = .stopped }
+        health.enter(.stopped)
         logger.info("server stopped")
     }
 
@@ -164,6 +175,7 @@ public final class PiSyncServer: Service, Sendable {
             return listener
         }
         guard let listener else { return }
+        health.enter(.shuttingDown)
         logger.info("shutting down: no new connections; draining \(connectionCount)")
         listener.close(promise: nil)
         let open = connections.withLock { $0.channels }

@@ -1,3 +1,4 @@
+import NIOCore
 import PiSyncPersistence
 import PiSyncProtocol
 import PiSyncStore
@@ -17,10 +18,20 @@ struct RequestDispatcher: Sendable {
     var authRequired = false
     /// The per-device rate limit, when one is in force.
     var deviceLimiter: RateLimiter?
+    /// Where requests, events and RecordSync latency are counted.
+    var metrics = ServerMetrics.disabled
+    /// What Ping reports about readiness.
+    var health: ServerHealth?
 
     /// Records a batch; answers with a hand-encoded acknowledgement when nothing was rejected.
     /// With `rateLimited`, the events count against their devices' rate limit first.
     func recordSync(id: UInt64, _ request: Pisync_V1_RecordSyncRequest, rateLimited: Bool = true) -> OutboundFrame {
+        let started = NIODeadline.now()
+        defer { metrics.recordSyncDuration.record(nanoseconds: (NIODeadline.now() - started).nanoseconds) }
+        return record(id: id, request, rateLimited: rateLimited)
+    }
+
+    private func record(id: UInt64, _ request: Pisync_V1_RecordSyncRequest, rateLimited: Bool) -> OutboundFrame {
         if let refusal = refusal(id: id, request) {
             return .response(refusal)
         }
@@ -29,6 +40,7 @@ struct RequestDispatcher: Sendable {
             return .response(refusal)
         }
         let outcome = store.record(events, now: clock.nowMillis())
+        count(outcome, mismatched: mismatched.count)
         if mismatched.isEmpty && outcome.rejected.isEmpty {
             return .acknowledgement(id: id, accepted: UInt32(outcome.accepted), duplicates: UInt32(outcome.duplicates))
         }
@@ -55,6 +67,13 @@ struct RequestDispatcher: Sendable {
                 }
             }
         })
+    }
+
+    private func count(_ outcome: RecordOutcome, mismatched: Int) {
+        if outcome.accepted > 0 { metrics.eventsAccepted.increment(by: outcome.accepted) }
+        if outcome.duplicates > 0 { metrics.eventsDuplicate.increment(by: outcome.duplicates) }
+        let rejected = outcome.rejected.count + mismatched
+        if rejected > 0 { metrics.eventsRejected.increment(by: rejected) }
     }
 
     /// Why a whole RecordSync is refused before anything is stored, if it is.
@@ -189,6 +208,13 @@ struct RequestDispatcher: Sendable {
                 $0.maxBatchSize = UInt32(clamping: maxBatchSize)
                 $0.maxFrameSize = UInt32(clamping: maxFrameSize)
                 $0.authRequired = authRequired
+                if let health {
+                    let status = health.status
+                    $0.health = .with {
+                        $0.ready = status.ready
+                        $0.reasons = status.reasons
+                    }
+                }
             }
         }
     }

@@ -22,13 +22,15 @@ public struct SnapshotService: Service {
     private let logBytes: Int
     private let logger: Logger
     private let clock: ServerClock
+    private let metrics: ServerMetrics
     private let archiver: Archiver?
 
-    /// Creates the service; it writes to `file`.
+    /// Creates the service; it writes to `file` and times each snapshot in `metrics`.
     public init(
         store: SyncStore, log: WriteAheadLog, file: SnapshotFile, interval: Duration, logBytes: Int, logger: Logger,
-        clock: ServerClock = ServerClock(), archiver: Archiver? = nil
+        clock: ServerClock = ServerClock(), metrics: ServerMetrics = .disabled, archiver: Archiver? = nil
     ) {
+        self.metrics = metrics
         self.store = store
         self.log = log
         self.file = file
@@ -100,11 +102,14 @@ public struct SnapshotService: Service {
     /// Writes a snapshot on NIO's blocking-I/O thread pool and deletes the log segments it
     /// covers; then commits a pending retention pass, which the snapshot no longer holds.
     public func write() async throws {
-        let (store, log, file, logger, archiver) = (store, log, file, logger, archiver)
+        let (store, log, file, logger, metrics, archiver) = (store, log, file, logger, metrics, archiver)
         let takenAt = clock.nowMillis()
         try await NIOThreadPool.singleton.runIfActive {
             let started = ContinuousClock.now
             let summary = try file.write(store, logSequence: log.appendedSequence, takenAt: takenAt)
+            let (seconds, attoseconds) = (ContinuousClock.now - started).components
+            metrics.snapshotDuration.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+            metrics.snapshotSize.record(summary.bytes)
             let removed = try log.removeSegments(coveredBy: summary.logSequence)
             try archiver?.commit()
             logger.debug(

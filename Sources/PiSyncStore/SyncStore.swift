@@ -336,6 +336,20 @@ public final class SyncStore: Sendable {
         }
     }
 
+    /// The devices and events held in memory, counted shard by shard under each shard's lock
+    /// (for the admin port's gauges: O(devices), not for a request path).
+    public var storedCounts: (devices: Int, events: Int) {
+        var devices = 0
+        var events = 0
+        for shard in shards {
+            shard.state.withLock { state in
+                devices += state.devices.count
+                for history in state.devices.values { events += history.count }
+            }
+        }
+        return (devices, events)
+    }
+
     /// The sequence number of the last alert published.
     public var currentAlertSequence: UInt64 { alerts.withLock { $0.lastSequence } }
 

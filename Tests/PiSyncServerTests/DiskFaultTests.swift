@@ -2,6 +2,7 @@ import Foundation
 import PiSyncClient
 import PiSyncProtocol
 import Testing
+import PiSyncTestSupport
 
 /// A disk that fills up or fails under a running server: writes are refused with UNAVAILABLE
 /// and never acknowledged, reads and pings go on, and writes come back without a restart.

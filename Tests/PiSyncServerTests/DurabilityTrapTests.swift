@@ -3,6 +3,7 @@ import PiSyncClient
 import Synchronization
 import PiSyncProtocol
 import Testing
+import PiSyncTestSupport
 
 /// The traps of acknowledging through a write-ahead log under `--fsync always`, each shown by
 /// holding the log's fdatasync so a record stays not-yet-durable for as long as the test needs.

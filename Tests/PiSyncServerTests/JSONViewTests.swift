@@ -42,5 +42,7 @@ struct JSONViewTests {
         #expect(try Self.keys(Pisync_V1_FailureAlert().jsonView) == Self.protoFields(of: "FailureAlert"))
         #expect(try Self.keys(Pisync_V1_DeviceRecovered().jsonView) == Self.protoFields(of: "DeviceRecovered"))
         #expect(try Self.keys(Pisync_V1_PingResponse().jsonView) == Self.protoFields(of: "PingResponse"))
+        let healthy = Pisync_V1_PingResponse.with { $0.health = .with { $0.ready = true } }
+        #expect(try Self.keys(try #require(healthy.jsonView.health)) == Self.protoFields(of: "Health"))
     }
 }

@@ -1,5 +1,6 @@
 import PiSyncProtocol
 import Testing
+import PiSyncTestSupport
 
 /// A connection's requests waiting for answers are capped by --max-pipelined-requests.
 @Suite("Pipelined request limit", .timeLimit(.minutes(1)))

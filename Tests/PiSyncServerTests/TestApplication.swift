@@ -7,6 +7,7 @@ import PiSyncPersistence
 import PiSyncServer
 import PiSyncTestSupport
 import ServiceLifecycle
+import PiSyncTestSupport
 
 /// A whole persisting PiSync server (``PiSyncApplication``) on a temporary data directory and
 /// port 0, with a file system the test controls, for the span of `body`.

@@ -2,6 +2,7 @@ import NIOPosix
 import PiSyncClient
 import Synchronization
 import Testing
+import PiSyncTestSupport
 
 /// An event loop never waits for the log's writer thread, whose fsync may hang on a slow disk.
 @Suite("Write-through and a hanging fsync", .timeLimit(.minutes(1)))

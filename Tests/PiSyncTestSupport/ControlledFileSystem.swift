@@ -4,16 +4,17 @@ import Synchronization
 
 /// The real file system, with switches a test turns: hold every fdatasync until released (so a
 /// record stays not-yet-durable as long as the test needs), or fail writes and syncs the way a
-/// full or broken disk does.
+/// full or broken disk does; or hold the listing of a directory, which holds a recovery.
 public final class ControlledFileSystem: StorageFileSystem {
-    /// The real file system, no switch turned.
-    public init() {}
-
     private let posix = PosixFileSystem()
     private let holdingSyncs = Atomic<Bool>(false)
     private let failingWrites = Atomic<Int32>(0)
     private let failingSyncs = Atomic<Int32>(0)
     private let syncCount = Atomic<Int>(0)
+    private let holdingListings = Atomic<Bool>(false)
+
+    /// The real file system, with every switch off.
+    public init() {}
 
     /// From now on, fdatasync waits until ``releaseSyncs()``.
     public func holdSyncs() { holdingSyncs.store(true, ordering: .sequentiallyConsistent) }
@@ -49,6 +50,14 @@ public final class ControlledFileSystem: StorageFileSystem {
     public func close(_ descriptor: Int32) { posix.close(descriptor) }
     public func syncDirectory(_ path: String) throws(StorageIOError) { try posix.syncDirectory(path) }
     public func remove(_ path: String) throws(StorageIOError) { try posix.remove(path) }
-    public func fileNames(in directory: String) throws(StorageIOError) -> [String] { try posix.fileNames(in: directory) }
+    public func fileNames(in directory: String) throws(StorageIOError) -> [String] {
+        while holdingListings.load(ordering: .sequentiallyConsistent) { usleep(1000) }
+        return try posix.fileNames(in: directory)
+    }
+    /// From now on, listing a directory (the first step of recovering a data directory)
+    /// waits until ``releaseListings()``.
+    public func holdListings() { holdingListings.store(true, ordering: .sequentiallyConsistent) }
+    /// Lets held and later listings through.
+    public func releaseListings() { holdingListings.store(false, ordering: .sequentiallyConsistent) }
     public func createDirectories(_ path: String) throws(StorageIOError) { try posix.createDirectories(path) }
 }

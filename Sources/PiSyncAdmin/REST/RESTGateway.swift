@@ -23,7 +23,8 @@ public struct RESTGateway: Sendable {
     /// The default largest request body: Express's `express.json()` default, 100 KiB.
     public static let defaultMaxBodyBytes = 100 * 1024
 
-    private let calls: UnaryCalls
+    /// The server's calls, or `nil` while it is still recovering its data directory.
+    private let resolveCalls: @Sendable () -> UnaryCalls?
     private let maxBodyBytes: Int
     private let openAPIText: String
     private let docsPage: String
@@ -31,7 +32,17 @@ public struct RESTGateway: Sendable {
     /// A gateway answering through `calls` (``PiSyncServer/unaryCalls``), refusing bodies over
     /// `maxBodyBytes` with 413.
     public init(calls: UnaryCalls, maxBodyBytes: Int = RESTGateway.defaultMaxBodyBytes) {
-        self.calls = calls
+        self.init(resolving: { calls }, maxBodyBytes: maxBodyBytes)
+    }
+
+    /// A gateway onto the server `launcher` runs (`serve --rest`): until it has recovered its
+    /// data directory, every API call answers 503 UNAVAILABLE.
+    public init(launcher: ApplicationLauncher, maxBodyBytes: Int = RESTGateway.defaultMaxBodyBytes) {
+        self.init(resolving: { launcher.application?.server.unaryCalls }, maxBodyBytes: maxBodyBytes)
+    }
+
+    private init(resolving: @escaping @Sendable () -> UnaryCalls?, maxBodyBytes: Int) {
+        self.resolveCalls = resolving
         self.maxBodyBytes = maxBodyBytes
         let document = RESTOpenAPI.document(maxBodyBytes: maxBodyBytes)
         self.openAPIText = document.prettyPrinted
@@ -58,6 +69,16 @@ public struct RESTGateway: Sendable {
         router.get("/api-docs") { _, _ in Self.text(self.docsPage, contentType: "text/html; charset=utf-8") }
     }
 
+    /// The server's calls; 503 while it is recovering.
+    private func calls() throws(RESTError) -> UnaryCalls {
+        guard let calls = resolveCalls() else {
+            throw RESTError(
+                status: .serviceUnavailable, code: .unavailable, field: "",
+                message: "the server is recovering its data directory; retry shortly", retryAfterMillis: 1000)
+        }
+        return calls
+    }
+
     /// Runs a handler, turning its ``RESTError`` into the error answer.
     private func answer(_ handler: () async throws -> Response) async -> Response {
         do {
@@ -71,6 +92,7 @@ public struct RESTGateway: Sendable {
 
     private func recordSync(_ request: Request) async throws(RESTError) -> Response {
         let event = try SyncEventJSON.parse(try await body(of: request))
+        let calls = try self.calls()
         let answer = await calls.recordSync(.with { $0.events = [Pisync_V1_SyncEvent(event)] })
         switch answer.result {
         case .recordSync(let result) where result.accepted == 1:
@@ -94,7 +116,7 @@ public struct RESTGateway: Sendable {
 
     private func history(_ request: Request, deviceID: String) async throws(RESTError) -> Response {
         let query = try RESTQuery(request.uri.queryParameters, allowed: ["page", "limit"])
-        let answer = await calls.getHistory(.with {
+        let answer = await try self.calls().getHistory(.with {
             $0.deviceID = deviceID
             $0.page = query.page
             $0.limit = query.limit
@@ -111,7 +133,7 @@ public struct RESTGateway: Sendable {
 
     private func failures(_ request: Request) async throws(RESTError) -> Response {
         let query = try RESTQuery(request.uri.queryParameters, allowed: ["threshold", "page", "limit"])
-        let answer = await calls.listFailures(.with {
+        let answer = await try self.calls().listFailures(.with {
             $0.threshold = query.threshold
             $0.page = query.page
             $0.limit = query.limit

@@ -441,6 +441,37 @@ public nonisolated struct Pisync_V1_PingResponse: Sendable {
   /// True when the server requires Authenticate before any other call.
   public var authRequired: Bool = false
 
+  /// Whether the server is ready, as the admin port's /readyz says. Absent from servers that
+  /// predate it: a client then knows nothing about readiness (not that the server is unready).
+  public var health: Pisync_V1_Health {
+    get {_health ?? Pisync_V1_Health()}
+    set {_health = newValue}
+  }
+  /// Returns true if `health` has been explicitly set.
+  public var hasHealth: Bool {self._health != nil}
+  /// Clears the value of `health`. Subsequent reads from it will return its default value.
+  public mutating func clearHealth() {self._health = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _health: Pisync_V1_Health? = nil
+}
+
+/// A server's readiness. A server answering Ping is serving; it is ready when it has recovered
+/// its data directory, its disk takes writes and it is not shutting down.
+public nonisolated struct Pisync_V1_Health: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var ready: Bool = false
+
+  /// Why it is not ready, one sentence each ("recovering the data directory", "the event log
+  /// cannot be written: ...", "shutting down"); empty when ready.
+  public var reasons: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1396,7 +1427,7 @@ nonisolated extension Pisync_V1_PingRequest: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Pisync_V1_PingResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PingResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}uptime_ms\0\u{3}max_batch_size\0\u{3}max_frame_size\0\u{3}auth_required\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}uptime_ms\0\u{3}max_batch_size\0\u{3}max_frame_size\0\u{3}auth_required\0\u{1}health\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1409,12 +1440,17 @@ nonisolated extension Pisync_V1_PingResponse: SwiftProtobuf.Message, SwiftProtob
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.maxBatchSize) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.maxFrameSize) }()
       case 5: try { try decoder.decodeSingularBoolField(value: &self.authRequired) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._health) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.version.isEmpty {
       try visitor.visitSingularStringField(value: self.version, fieldNumber: 1)
     }
@@ -1430,6 +1466,9 @@ nonisolated extension Pisync_V1_PingResponse: SwiftProtobuf.Message, SwiftProtob
     if self.authRequired != false {
       try visitor.visitSingularBoolField(value: self.authRequired, fieldNumber: 5)
     }
+    try { if let v = self._health {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1439,6 +1478,42 @@ nonisolated extension Pisync_V1_PingResponse: SwiftProtobuf.Message, SwiftProtob
     if lhs.maxBatchSize != rhs.maxBatchSize {return false}
     if lhs.maxFrameSize != rhs.maxFrameSize {return false}
     if lhs.authRequired != rhs.authRequired {return false}
+    if lhs._health != rhs._health {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pisync_V1_Health: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Health"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ready\0\u{1}reasons\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.ready) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.reasons) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.ready != false {
+      try visitor.visitSingularBoolField(value: self.ready, fieldNumber: 1)
+    }
+    if !self.reasons.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.reasons, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pisync_V1_Health, rhs: Pisync_V1_Health) -> Bool {
+    if lhs.ready != rhs.ready {return false}
+    if lhs.reasons != rhs.reasons {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

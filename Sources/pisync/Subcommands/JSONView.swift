@@ -83,6 +83,27 @@ enum JSONView {
         let maxBatchSize: UInt32
         let maxFrameSize: UInt32
         let authRequired: Bool
+        /// `null` from a server that predates readiness in Ping.
+        let health: Health?
+
+        private enum CodingKeys: String, CodingKey {
+            case version, uptimeMs, maxBatchSize, maxFrameSize, authRequired, health
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(version, forKey: .version)
+            try container.encode(uptimeMs, forKey: .uptimeMs)
+            try container.encode(maxBatchSize, forKey: .maxBatchSize)
+            try container.encode(maxFrameSize, forKey: .maxFrameSize)
+            try container.encode(authRequired, forKey: .authRequired)
+            try container.encode(health, forKey: .health)  // null when absent, not left out
+        }
+    }
+
+    struct Health: Encodable {
+        let ready: Bool
+        let reasons: [String]
     }
 }
 
@@ -148,6 +169,8 @@ extension Pisync_V1_DeviceRecovered: JSONPrintable {
 
 extension Pisync_V1_PingResponse: JSONPrintable {
     var jsonView: JSONView.Ping {
-        .init(version: version, uptimeMs: uptimeMs, maxBatchSize: maxBatchSize, maxFrameSize: maxFrameSize, authRequired: authRequired)
+        .init(
+            version: version, uptimeMs: uptimeMs, maxBatchSize: maxBatchSize, maxFrameSize: maxFrameSize,
+            authRequired: authRequired, health: hasHealth ? .init(ready: health.ready, reasons: health.reasons) : nil)
     }
 }

@@ -17,6 +17,10 @@ struct Ping: AsyncParsableCommand {
             print("pisync \(pong.version) up \(pong.uptimeMs / 1000) s, round trip \(String(format: "%.2f", millis)) ms")
             print("limits: \(pong.maxBatchSize) events per RecordSync, frames up to \(pong.maxFrameSize) bytes")
             print("auth: \(pong.authRequired ? "required" : "off")")
+            if pong.hasHealth {
+                let reasons = pong.health.reasons.joined(separator: "; ")
+                print("ready: \(pong.health.ready ? "yes" : "no (\(reasons))")")
+            }
         }
     }
 }

@@ -77,10 +77,16 @@ struct Serve: AsyncParsableCommand {
     var logFormat: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error (PISYNC_LOG_LEVEL; default info).")
     var logLevel: String?
+    @Option(help: "Serve the admin HTTP port (/metrics, /healthz, /readyz) on this port, 0 for any free one (PISYNC_ADMIN_PORT; default off).")
+    var adminPort: Int?
+    @Option(help: "Interface of the admin HTTP port (PISYNC_ADMIN_HOST; default 127.0.0.1).") var adminHost: String?
+    @Flag(help: "Serve the REST gateway on the admin HTTP port (PISYNC_REST=true; needs --admin-port).")
+    var rest = false
 
     func run() async throws {
         let settings = try SettingsSource.current()
         let configuration = try resolve(settings)
+        let admin = try resolveAdmin(settings)
         let logger = try LogSetup.bootstrap(
             level: settings.value(logLevel, "LOG_LEVEL") ?? "info", format: settings.value(logFormat, "LOG_FORMAT") ?? "text")
         do {
@@ -91,9 +97,8 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
 
-        let application: PiSyncApplication
         do {
-            application = try PiSyncApplication(configuration: configuration, logger: logger)
+            try await serve(configuration, admin: admin, logger: logger)
         } catch let error as DataDirectoryLockError {
             logger.critical("\(error); refusing to start")
             throw ExitCode(1)
@@ -104,11 +109,7 @@ struct Serve: AsyncParsableCommand {
                 logger.critical("\(error); refusing to start")
             }
             throw ExitCode(1)
-        } catch {
-            logger.critical("cannot recover \(configuration.dataDirectory): \(error); refusing to start (move the file aside to start empty)")
-            throw ExitCode(1)
         }
-        try await application.run()
     }
 
     private func resolve(_ settings: SettingsSource) throws -> ServerConfiguration {
