@@ -43,8 +43,13 @@ public struct SnapshotFile: Sendable {
     /// record up to it is then in the store, and so in the snapshot.
     /// A device with more than `eventsPerRecord` events is written as several consecutive
     /// records (tests make it small).
+    /// `beforeReplacing` runs once the new file is complete and synced, before it replaces the
+    /// old one: the server waits there until the log is durable through everything the
+    /// snapshot copied, so that a snapshot never holds an alert (or event) that a crash could
+    /// take back from the log.
     public func write(
-        _ store: SyncStore, logSequence: UInt64, takenAt: Int64, eventsPerRecord: Int = SnapshotFile.eventsPerRecord
+        _ store: SyncStore, logSequence: UInt64, takenAt: Int64, eventsPerRecord: Int = SnapshotFile.eventsPerRecord,
+        beforeReplacing: () throws(StorageIOError) -> Void = {}
     ) throws(SnapshotError) -> SnapshotSummary {
         do {
             try PosixFileSystem().createDirectories(directory)
@@ -89,6 +94,7 @@ public struct SnapshotFile: Sendable {
                 $0.lastAlertSequence = summary.lastAlertSequence
             })
             summary.bytes = try writer.finish()
+            try beforeReplacing()
             guard rename(temporaryPath, path) == 0 else {
                 throw StorageIOError(operation: "rename", path: path, errno: errno)
             }

@@ -191,6 +191,23 @@ public final class WriteAheadLog: SyncJournal, Sendable {
         if let immediate = durability(of: sequence, orWhenKnown: callback) { callback(immediate) }
     }
 
+    /// Blocks the calling thread (never an event loop) until every record up to `sequence` is
+    /// durable under the fsync policy, writing pending records first under `interval` and
+    /// `never`.
+    /// - Throws: the log's fault, or that it is closed, when that comes first.
+    public func waitUntilDurable(_ sequence: UInt64) throws(StorageIOError) {
+        guard sequence > durableSequence else { return }
+        if writesThrough { writeThrough() }
+        let answer = Mutex<Result<Void, StorageIOError>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        whenDurable(sequence) { result in
+            answer.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        if case .failure(let error) = answer.withLock({ $0 }) { throw error }
+    }
+
     /// The answer for `sequence` when it is known now (durable, or the log is failing), without
     /// calling `callback`; otherwise `nil`, and `callback` is called from the writer thread
     /// once it is known. A caller that loops over many waits uses this to handle immediate

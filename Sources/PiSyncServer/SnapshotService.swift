@@ -106,7 +106,12 @@ public struct SnapshotService: Service {
         let takenAt = clock.nowMillis()
         try await NIOThreadPool.singleton.runIfActive {
             let started = ContinuousClock.now
-            let summary = try file.write(store, logSequence: log.appendedSequence, takenAt: takenAt)
+            let summary = try file.write(store, logSequence: log.appendedSequence, takenAt: takenAt) { () throws(StorageIOError) in
+                // Everything the snapshot copied (events, and alerts numbered with them) was
+                // appended by now: wait until the log holds it durably, or a crash could leave
+                // the snapshot with an alert whose cause the log lost (raised again on retry).
+                try log.waitUntilDurable(log.appendedSequence)
+            }
             let (seconds, attoseconds) = (ContinuousClock.now - started).components
             metrics.snapshotDuration.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
             metrics.snapshotSize.record(summary.bytes)

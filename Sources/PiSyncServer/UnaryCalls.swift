@@ -24,20 +24,20 @@ public struct UnaryCalls: Sendable {
     /// once what it acknowledges is durable. The response's `id` is 0.
     public func recordSync(_ request: Pisync_V1_RecordSyncRequest) async -> Pisync_V1_Response {
         let answer = dispatcher.recordSync(id: 0, request, rateLimited: true).asResponse
-        guard case .recordSync = answer.result else { return answer }
+        guard case .recordSync = answer.result else { return counted(.recordSync, answer) }
         if case .failure(let error) = await durability() {
-            return .failure(
+            return counted(.recordSync, .failure(
                 id: 0, .unavailable,
-                "the event log could not be written (\(error)); the events were not acknowledged: retry later")
+                "the event log could not be written (\(error)); the events were not acknowledged: retry later"))
         }
-        return answer
+        return counted(.recordSync, answer)
     }
 
     /// One page of a device's history, answered once every event it could show is durable.
     public func getHistory(_ request: Pisync_V1_GetHistoryRequest) async -> Pisync_V1_Response {
         let answer = dispatcher.getHistory(id: 0, request)
         _ = await durability()
-        return answer
+        return counted(.getHistory, answer)
     }
 
     /// One page of the devices over a failure threshold, answered once every event it counts
@@ -45,6 +45,13 @@ public struct UnaryCalls: Sendable {
     public func listFailures(_ request: Pisync_V1_ListFailuresRequest) async -> Pisync_V1_Response {
         let answer = dispatcher.listFailures(id: 0, request)
         _ = await durability()
+        return counted(.listFailures, answer)
+    }
+
+    /// Counts `answer` in `pisync_requests_total` under `call`, as a connection counts its
+    /// requests, and returns it.
+    private func counted(_ call: RequestCall, _ answer: Pisync_V1_Response) -> Pisync_V1_Response {
+        dispatcher.metrics.countRequest(call, answer)
         return answer
     }
 

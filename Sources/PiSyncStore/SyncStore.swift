@@ -344,7 +344,7 @@ public final class SyncStore: Sendable {
         for shard in shards {
             shard.state.withLock { state in
                 devices += state.devices.count
-                for history in state.devices.values { events += history.count }
+                for history in state.devices.values { events += history.heldCount }  // in memory, not archived
             }
         }
         return (devices, events)

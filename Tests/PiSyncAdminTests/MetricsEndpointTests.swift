@@ -2,6 +2,7 @@ import Foundation
 import PiSyncAdmin
 import PiSyncClient
 import PiSyncProtocol
+import PiSyncStore
 import Testing
 
 /// `/metrics` over real HTTP, against a real server recording over the binary protocol.
@@ -42,6 +43,26 @@ struct MetricsEndpointTests {
             #expect(text.value("pisync_ready") == 1)
             // No device id is ever a label.
             #expect(!answer.body.contains("pibook-001"))
+        }
+    }
+
+    // Regressions (review of issue 9): the REST gateway's calls, which go through UnaryCalls,
+    // were missing from pisync_requests_total; and pisync_stored_events counted archived
+    // events, though it means events held in memory (what retention bounds).
+    @Test("calls through UnaryCalls (the REST gateway) are counted by code; stored_events leaves out archived events")
+    func unaryCallsAndArchivedEvents() async throws {
+        try await AdminTestServer.with { server in
+            let application = try await server.launcher.recoveredApplication
+            let calls = application.server.unaryCalls
+            let events = (1...5).map { AdminFixtures.event("pibook-rest", secondsAgo: Int64(60 - $0)) }
+            _ = await calls.recordSync(.with { $0.events = events })
+            _ = await calls.getHistory(.with { $0.deviceID = "pibook-unknown" })
+            #expect(try await server.metric("pisync_requests_total", #"call="record_sync",code="OK""#) == 1)
+            #expect(try await server.metric("pisync_requests_total", #"call="get_history",code="NOT_FOUND""#) == 1)
+            let store = application.store
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            store.archive(store.dueForArchive(RetentionPolicy(retainEventsPerDevice: 2), now: now), cycle: store.archiveCycle + 1)
+            #expect(try await server.metric("pisync_stored_events") == 2)
         }
     }
 
