@@ -46,8 +46,13 @@ struct DeployFilesTests {
         try Data("k1 deploy-test-secret-0123456789abcdef-0123\n".utf8).write(to: URL(fileURLWithPath: secret))
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secret)
         let server = try await ServeProcess(
-            in: directory, arguments: ["--host", "127.0.0.1", "--data-dir", "data", "--auth-secret-file", secret])
+            in: directory,
+            arguments: ["--host", "127.0.0.1", "--data-dir", "data", "--auth-secret-file", secret, "--admin-port", "0"])
+        // The admin port may log "listening on" before the server's own start line: wait for it.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !server.log.contains("data_dir=") && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(server.log.contains("device_rate=100.0") && server.log.contains("alert_history=10000"), "\(server.log)")
+        #expect(server.log.contains("admin port listening on http://127.0.0.1:"), "\(server.log)")
         #expect(try await server.stop() == 0)
     }
 }
