@@ -102,15 +102,17 @@ struct ProtocolRobustnessTests {
 
     @Test("an idle connection is closed; one with an open subscription is not")
     func idleTimeout() async throws {
-        try await TestServer.with({ $0.idleTimeout = .seconds(1) }) { server in
-            let idle = try await RawConnection.connect(port: server.port)
+        // 2 s, and the subscription opened first: under a loaded machine a 1 s timeout closed the
+        // subscriber's connection before its subscribe arrived.
+        try await TestServer.with({ $0.idleTimeout = .seconds(2) }) { server in
             let subscriber = try await server.client()
             defer { subscriber.close() }
             let stream = try await subscriber.subscribeFailureAlerts()
+            let idle = try await RawConnection.connect(port: server.port)
             let notice = try await idle.next()
             #expect(notice?.id == 0 && Self.error(notice)?.code == StatusCode.unavailable.rawValue)
             #expect(try await idle.next() == nil)
-            try await Task.sleep(for: .milliseconds(1500))
+            try await Task.sleep(for: .milliseconds(2500))
             #expect(server.bus.subscriberCount == 1)
             _ = try await server.client().recordSync(events: (0..<3).map { offset in
                 .with { $0.deviceID = "pibox-idle"; $0.timestamp = 1_764_000_000_000 + Int64(offset); $0.totalErrors = 1 }

@@ -55,9 +55,11 @@ final class ServeProcess {
     private func waitForPort() async throws -> Int {
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
-            if let range = log.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                let match = log[range]
-                if let port = Int(match[match.index(after: match.lastIndex(of: ":")!)...]) { return port }
+            if let range = log.range(of: #"listening on 127\.0\.0\.1:(\d+) data_dir"#, options: .regularExpression) {
+                // The server's own start line ("... listening on 127.0.0.1:N data_dir=..."), not
+                // the admin port's, which also says "listening on".
+                let address = log[range].split(separator: " ").dropLast().last ?? ""
+                if let port = Int(address.split(separator: ":").last ?? "") { return port }
             }
             guard process.isRunning else { throw ServeProcessError.exited(log) }
             try await Task.sleep(for: .milliseconds(20))
