@@ -14,6 +14,13 @@ public final class AlertBus: Sendable {
         /// The most recent alerts, oldest first, for subscribers that resume.
         var recent = CircularBuffer<EncodedAlert>()
         var lastSequence: UInt64 = 0
+
+        /// Adds `alert` to ``recent`` as the newest, dropping the oldest beyond `capacity`.
+        mutating func keep(_ alert: EncodedAlert, capacity: Int) {
+            guard capacity > 0 else { return }
+            if recent.count == capacity { recent.removeFirst() }
+            recent.append(alert)
+        }
     }
 
     private let state = Mutex(State())
@@ -42,10 +49,7 @@ public final class AlertBus: Sendable {
         // resumes gets each alert once, from the replay or live.
         let current = state.withLock { state in
             state.lastSequence = max(state.lastSequence, alert.sequence)
-            if historyCapacity > 0 {
-                if state.recent.count == historyCapacity { state.recent.removeFirst() }
-                state.recent.append(encoded)
-            }
+            state.keep(encoded, capacity: historyCapacity)
             return Array(state.subscriptions.values)
         }
         guard !current.isEmpty else { return }
@@ -107,8 +111,7 @@ public final class AlertBus: Sendable {
         let kept = alerts.suffix(historyCapacity).map(EncodedAlert.init)
         state.withLock { state in
             for alert in kept where alert.sequence > (state.recent.last?.sequence ?? 0) {
-                if state.recent.count == historyCapacity { state.recent.removeFirst() }
-                state.recent.append(alert)
+                state.keep(alert, capacity: historyCapacity)
             }
             state.lastSequence = max(state.lastSequence, lastSequence, kept.last?.sequence ?? 0)
         }
